@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+import * as fs from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { parseDuration } from './duration';
+import { LOG_LEVELS } from './log';
+import type { LogFormat, LogLevel } from './log';
+
+export interface RunOptions {
+  lockfile: string;
+  mode: 'auto' | 'shared' | 'exclusive';
+  timeout?: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+}
+
+/** Exit status for a usage error, as most command-line tools use it. */
+export const USAGE_STATUS = 2;
+
+function fail(message: string, status: number): never {
+  fs.writeSync(2, `piplock: error: ${message}\n`);
+  process.exit(status);
+}
+
+function timeoutArg(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new InvalidArgumentError(`'${text}' is not a duration: use seconds, or a number with ms, s, m or h`);
+  return ms;
+}
+
+function build(): Command {
+  const program = new Command('piplock')
+    .description('Run a command under a shared or exclusive lock on a file: pip exclusive, everything else shared.')
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void fs.writeSync(1, s),
+      writeErr: (s) => void fs.writeSync(2, s),
+      // Commander's messages start with "error: " and may add a hint on a second line; keep one line.
+      outputError: (s, write) => write(`piplock: ${s.trim().replace(/\s*\n\s*/g, ' ')}\n`),
+    })
+    .version(require('../../package.json').version as string);
+
+  program
+    .command('run', { isDefault: true })
+    .description('run COMMAND while holding the lock (the default subcommand)')
+    .requiredOption('--lockfile <path>', 'lock file; created with its parent directories if missing')
+    .addOption(new Option('--mode <mode>', 'auto: exclusive for pip, shared for anything else').choices(['auto', 'shared', 'exclusive']).default('auto'))
+    .option('--timeout <duration>', 'give up waiting after this long (seconds, or 500ms, 90s, 30m)', timeoutArg)
+    .addOption(new Option('--log-level <level>').choices(LOG_LEVELS).default('warn'))
+    .addOption(new Option('--log-format <format>').choices(['text', 'json']).default('text'))
+    .argument('[command...]', 'the command to run, after --')
+    .passThroughOptions()
+    .action(async (command: string[], opts: RunOptions) => {
+      if (command.length === 0) fail("no command given: put the command to run after '--'", USAGE_STATUS);
+      const { run } = await import('./run');
+      process.exit(await run(command, opts));
+    });
+  return program;
+}
+
+async function main(): Promise<void> {
+  try {
+    await build().parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : USAGE_STATUS);
+    fail(err instanceof Error ? err.message : String(err), 1);
+  }
+}
+
+void main();

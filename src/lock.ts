@@ -1,0 +1,42 @@
+import type { LockHandle, LockMode } from '../platform';
+
+/**
+ * A held lock. Releasing closes the handle, which is what drops the lock, so
+ * a lock can never outlive its handle. `await using` / `using` release it.
+ */
+export class Lock {
+  private handle: LockHandle | undefined;
+
+  constructor(handle: LockHandle, readonly mode: LockMode, private readonly onRelease?: () => void) {
+    this.handle = handle;
+  }
+
+  get path(): string {
+    return this.handle?.path ?? '';
+  }
+
+  get released(): boolean {
+    return this.handle === undefined;
+  }
+
+  /** Releases the lock. Idempotent. */
+  release(): void {
+    const h = this.handle;
+    if (h === undefined) return;
+    this.handle = undefined;
+    try {
+      h.unlock();
+    } finally {
+      h.close();
+      this.onRelease?.();
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.release();
+  }
+}
