@@ -1,0 +1,264 @@
+/**
+ * The Windows lock (LockFileEx through koffi) with real processes.
+ * Runs only under Windows Node: on Windows itself, or on Linux through
+ * `npm run test:windows` (Windows Node under Wine). Elsewhere every test here
+ * is reported as pending.
+ */
+import * as assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LockError, openLockHandle, type LockHandle, type LockMode } from '../platform';
+
+const HOLDER = path.join(__dirname, 'win-helpers', 'lock-holder.js');
+
+interface Holder {
+  /** What the child printed: 'locked', 'busy' or 'error <message>'. */
+  readonly result: string;
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+
+/** Starts a process that tries `mode` on `file` and, if it got it, holds it until released or killed. */
+function startHolder(file: string, mode: LockMode): Promise<Holder> {
+  const child = spawn(process.execPath, [HOLDER, file, mode], { stdio: ['pipe', 'pipe', 'pipe'] });
+  children.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => children.delete(child));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve({ result: out.slice(0, nl).trim(), child, exited });
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) =>
+      reject(new Error(`lock-holder exited (${code ?? signal}) before answering: ${out}${err}`)),
+    );
+  });
+}
+
+/** What another process gets when it tries `mode` on `file` now. */
+async function tryInChild(file: string, mode: LockMode): Promise<string> {
+  const h = await startHolder(file, mode);
+  await release(h);
+  return h.result;
+}
+
+async function release(h: Holder): Promise<void> {
+  h.child.stdin!.end();
+  await h.exited;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+describe('platform: Windows lock (LockFileEx)', function () {
+  let dir: string;
+  let seq = 0;
+  const handles: LockHandle[] = [];
+
+  /** A fresh lock file path in the test folder. */
+  function lockPath(name = 'lock'): string {
+    return path.join(dir, `${name}-${++seq}.lock`);
+  }
+
+  function open(file: string): LockHandle {
+    const h = openLockHandle(file);
+    handles.push(h);
+    return h;
+  }
+
+  before(function () {
+    if (process.platform !== 'win32') this.skip();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'piplock-win-'));
+  });
+
+  afterEach(async function () {
+    for (const h of handles.splice(0)) h.close();
+    for (const child of children) child.kill();
+    while (children.size > 0) await sleep(10);
+  });
+
+  after(function () {
+    if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lets two processes hold the shared lock together', async function () {
+    const file = lockPath();
+    const a = await startHolder(file, 'shared');
+    const b = await startHolder(file, 'shared');
+    assert.equal(a.result, 'locked');
+    assert.equal(b.result, 'locked');
+    await Promise.all([release(a), release(b)]);
+  });
+
+  it('excludes shared while another process holds exclusive', async function () {
+    const file = lockPath();
+    const holder = await startHolder(file, 'exclusive');
+    assert.equal(holder.result, 'locked');
+    assert.equal(await tryInChild(file, 'shared'), 'busy');
+    assert.equal(open(file).tryRLock(), false);
+    await release(holder);
+    assert.equal(open(file).tryRLock(), true);
+  });
+
+  it('excludes exclusive while another process holds shared', async function () {
+    const file = lockPath();
+    const holder = await startHolder(file, 'shared');
+    assert.equal(holder.result, 'locked');
+    assert.equal(await tryInChild(file, 'exclusive'), 'busy');
+    assert.equal(open(file).tryLock(), false);
+    await release(holder);
+    assert.equal(open(file).tryLock(), true);
+  });
+
+  it('excludes exclusive while another process holds exclusive', async function () {
+    const file = lockPath();
+    const holder = await startHolder(file, 'exclusive');
+    assert.equal(holder.result, 'locked');
+    assert.equal(await tryInChild(file, 'exclusive'), 'busy');
+    assert.equal(open(file).tryLock(), false);
+    await release(holder);
+    assert.equal(open(file).tryLock(), true);
+  });
+
+  it('refuses other processes while this process holds the lock, in either mode', async function () {
+    const file = lockPath();
+    const h = open(file);
+    assert.equal(h.tryLock(), true);
+    assert.equal(await tryInChild(file, 'shared'), 'busy');
+    assert.equal(await tryInChild(file, 'exclusive'), 'busy');
+    h.unlock();
+    assert.equal(h.tryRLock(), true);
+    assert.equal(await tryInChild(file, 'exclusive'), 'busy');
+    assert.equal(await tryInChild(file, 'shared'), 'locked');
+  });
+
+  it('frees the lock when the holder is killed (TerminateProcess)', async function () {
+    const file = lockPath();
+    const holder = await startHolder(file, 'exclusive');
+    assert.equal(holder.result, 'locked');
+    const h = open(file);
+    assert.equal(h.tryLock(), false);
+    holder.child.kill();
+    await holder.exited;
+    // Windows releases a dead process's locks "after a time that depends on
+    // available system resources": allow a moment, though it is immediate in practice.
+    let got = h.tryLock();
+    for (let i = 0; !got && i < 40; i++) {
+      await sleep(50);
+      got = h.tryLock();
+    }
+    assert.equal(got, true);
+  });
+
+  it('frees the lock when the holding handle is closed', function () {
+    const file = lockPath();
+    const a = open(file);
+    const b = open(file);
+    assert.equal(a.tryLock(), true);
+    assert.equal(b.tryLock(), false);
+    a.close();
+    a.close();
+    assert.equal(b.tryLock(), true);
+  });
+
+  it('makes a second handle in the same process conflict', function () {
+    const file = lockPath();
+    const a = open(file);
+    const b = open(file);
+    assert.equal(a.tryLock(), true);
+    assert.equal(b.tryRLock(), false);
+    assert.equal(b.tryLock(), false);
+    a.unlock();
+    assert.equal(a.tryRLock(), true);
+    assert.equal(b.tryRLock(), true);
+    assert.equal(b.tryLock(), false);
+  });
+
+  it('takes unlocking twice, or without a lock, as no error', function () {
+    const h = open(lockPath());
+    h.unlock();
+    assert.equal(h.tryLock(), true);
+    h.unlock();
+    h.unlock();
+    assert.equal(h.tryRLock(), true);
+    h.unlock();
+    h.unlock();
+    h.close();
+    h.unlock();
+  });
+
+  it('works with a path longer than 260 characters', async function () {
+    let deep = dir;
+    while (deep.length < 300) deep = path.join(deep, 'a-rather-long-folder-name-to-pass-MAX_PATH');
+    fs.mkdirSync(deep, { recursive: true });
+    const file = path.join(deep, 'long-path.lock');
+    assert.ok(file.length > 260, `${file.length} characters`);
+    const h = open(file);
+    assert.ok(fs.statSync(file).isFile());
+    assert.equal(h.tryLock(), true);
+    assert.equal(await tryInChild(file, 'shared'), 'busy');
+    h.unlock();
+    assert.equal(await tryInChild(file, 'exclusive'), 'locked');
+    const st = fs.statSync(file, { bigint: true });
+    assert.deepEqual(h.identity(), { dev: st.dev, ino: st.ino });
+  });
+
+  it('works with a non-ASCII path with spaces', async function () {
+    const sub = path.join(dir, 'dössier ünïcode 锁 ✓');
+    fs.mkdirSync(sub);
+    const file = path.join(sub, 'lock file é.lock');
+    const h = open(file);
+    assert.ok(fs.readdirSync(sub).includes('lock file é.lock'));
+    assert.equal(h.tryRLock(), true);
+    assert.equal(await tryInChild(file, 'shared'), 'locked');
+    assert.equal(await tryInChild(file, 'exclusive'), 'busy');
+  });
+
+  it('refuses a directory with a LockError that says so', function () {
+    const sub = path.join(dir, `a-directory-${++seq}`);
+    fs.mkdirSync(sub);
+    assert.throws(
+      () => open(sub),
+      (err: unknown) => err instanceof LockError && /is a directory/.test(err.message) && err.code === 'EISDIR',
+    );
+  });
+
+  it('reports the identity that fs.statSync sees for the path', function () {
+    const file = lockPath();
+    const h = open(file);
+    const st = fs.statSync(file, { bigint: true });
+    assert.deepEqual(h.identity(), { dev: st.dev, ino: st.ino });
+    const other = lockPath();
+    open(other);
+    assert.notDeepEqual(h.identity(), { dev: fs.statSync(other, { bigint: true }).dev, ino: fs.statSync(other, { bigint: true }).ino });
+  });
+
+  it('refuses NUL as not a regular file, and creates no file named NUL', function () {
+    const cwd = process.cwd();
+    const here = path.join(dir, `cwd-${++seq}`);
+    fs.mkdirSync(here);
+    process.chdir(here);
+    try {
+      for (const name of ['NUL', 'nul', '\\\\.\\NUL']) {
+        assert.throws(
+          () => open(name),
+          (err: unknown) => err instanceof LockError && /not a regular file/.test(err.message),
+          name,
+        );
+      }
+      assert.deepEqual(fs.readdirSync(here), []);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+});
