@@ -91,9 +91,7 @@ export class WindowsLockHandle implements LockHandle {
 
   constructor(readonly path: string) {
     const k = kernel32();
-    // The \\?\ form lifts the 260-character limit; it needs an absolute path.
-    const name = path.length > 0 ? toNamespaced(path) : path;
-    const h = k.CreateFileW(name, GENERIC_READ, FILE_SHARE_ALL, null, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, null);
+    const h = k.CreateFileW(win32Name(path), GENERIC_READ, FILE_SHARE_ALL, null, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, null);
     if (k.address(h) === 0xffffffffffffffffn) {
       const code = k.GetLastError();
       throw openError(path, code);
@@ -160,8 +158,19 @@ export class WindowsLockHandle implements LockHandle {
   }
 }
 
-function toNamespaced(p: string): string {
-  return path.toNamespacedPath(path.resolve(p));
+/** Go's os package uses the same bound: CreateDirectoryW's limit, a little under MAX_PATH (260). */
+const LONG_PATH = 248;
+
+/**
+ * The name to give CreateFileW. The \\?\ form lifts the MAX_PATH limit, but it
+ * also turns off the Win32 name rules: NUL, CON or COM1 would then name a new
+ * regular file instead of the device, and pass the regular-file check. Like
+ * Go's os package, give that form only to paths too long for the plain one.
+ */
+function win32Name(p: string): string {
+  if (p.length === 0) return p;
+  const full = path.resolve(p);
+  return full.length < LONG_PATH ? p : path.toNamespacedPath(full);
 }
 
 function openError(p: string, code: number): LockError {
