@@ -55,6 +55,20 @@ function build(): Command {
       const { run } = await import('./run');
       process.exit(await run(command, opts));
     });
+
+  // pw_python_action's runner. Its options are parsed by src/python-runner/args.ts, as python_runner.py's argparse does.
+  program
+    .command('python-runner')
+    .description("run a pw_python_action as Pigweed's python_runner.py does, under the pip lock (python-runner --help)")
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .passThroughOptions()
+    .argument('[args...]')
+    .action(async (args: string[]) => {
+      const { pythonRunner } = await import('./python-runner/main');
+      process.exit(await pythonRunner(args));
+    });
   return program;
 }
 

@@ -1,0 +1,25 @@
+import * as fs from 'node:fs';
+import { UsageError } from '../errors';
+import { createLogger } from '../log';
+import { HELP, parseRunnerArgs } from './args';
+import { runPythonAction } from './runner';
+
+/** Exit status for a usage error, as the `run` command and argparse use it. */
+const USAGE_STATUS = 2;
+
+/** `piplock python-runner ARGS`: returns the exit status. */
+export async function pythonRunner(argv: readonly string[]): Promise<number> {
+  let args;
+  try {
+    args = parseRunnerArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    fs.writeSync(2, `piplock: error: python-runner: ${err.message}\n`);
+    return USAGE_STATUS;
+  }
+  if (args === 'help') {
+    fs.writeSync(1, HELP);
+    return 0;
+  }
+  return runPythonAction(args, createLogger(args.logLevel));
+}

@@ -1,0 +1,190 @@
+import type { SpawnOptions } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { acquire } from '../acquire';
+import { runChild, SpawnError } from '../child';
+import { formatDuration, LockTimeoutError } from '../errors';
+import type { Logger } from '../log';
+import { LockError } from '../../platform';
+import type { LockMode } from '../../platform';
+import type { RunnerArgs } from './args';
+import { ExpressionError } from './errors';
+import { expandExpressions } from './expressions';
+import { makeGnPaths } from './labels';
+import { CapturedOutput, writeAll } from './output';
+
+/** python_runner.py's status for its own failures: bad expression, lock timeout, no command. */
+export const RUNNER_FAILURE_STATUS = 1;
+
+const PIP_SCRIPT = 'pip_install_python_deps.py';
+
+/** Exclusive for pip itself and for Pigweed's script that runs it; shared for everything else. */
+export function lockModeFor(module: string | undefined, command: readonly string[]): LockMode {
+  if (module !== undefined) return module === 'pip' ? 'exclusive' : 'shared';
+  const script = command[0] ?? '';
+  const base = script.slice(Math.max(script.lastIndexOf('/'), process.platform === 'win32' ? script.lastIndexOf('\\') : -1) + 1);
+  return base === PIP_SCRIPT ? 'exclusive' : 'shared';
+}
+
+/**
+ * The interpreters to try, in order: --python, else $PIPLOCK_PYTHON, else
+ * python3 then python (py -3 then python on Windows). The next is tried only
+ * when the previous one does not exist.
+ */
+export function pythonCandidates(python: string | undefined, env: NodeJS.ProcessEnv = process.env, platform = process.platform): string[][] {
+  if (python !== undefined && python !== '') return [[python]];
+  const fromEnv = env.PIPLOCK_PYTHON;
+  if (fromEnv !== undefined && fromEnv !== '') return [[fromEnv]];
+  return platform === 'win32' ? [['py', '-3'], ['python']] : [['python3'], ['python']];
+}
+
+/** The environment with --env settings applied; names are case-insensitive on Windows, as there. */
+export function withEnv(base: NodeJS.ProcessEnv, settings: readonly [string, string][], platform = process.platform): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  for (const [name, value] of settings) {
+    if (platform === 'win32') {
+      for (const key of Object.keys(env)) if (key.toUpperCase() === name.toUpperCase()) delete env[key];
+    }
+    env[name] = value;
+  }
+  return env;
+}
+
+function quote(s: string): string {
+  return /[\x00-\x1f\x7f']/.test(s) ? JSON.stringify(s) : `'${s}'`;
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'"'"'`)}'`;
+}
+
+function touch(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const now = new Date();
+  try {
+    fs.utimesSync(file, now, now);
+  } catch {
+    fs.closeSync(fs.openSync(file, 'a'));
+  }
+}
+
+/**
+ * Does what python_runner.py does for one pw_python_action: expands the
+ * expressions in the arguments, takes the pip lock, runs PYTHON [-m MODULE]
+ * ARGS, shows captured output only on failure, touches the stamp only on
+ * success, and returns the command's exit status.
+ */
+export async function runPythonAction(args: RunnerArgs, log: Logger): Promise<number> {
+  if (args.command[0] !== '--') {
+    log.error("python-runner requires a command to run: put it after '--'");
+    return RUNNER_FAILURE_STATUS;
+  }
+  const original = args.command.slice(1);
+
+  // GN runs actions in the root build directory.
+  const paths = makeGnPaths(args.gnRoot, process.cwd(), args.currentPath, args.defaultToolchain, args.currentToolchain);
+  const expanded: string[] = [];
+  for (const arg of original) {
+    try {
+      expanded.push(...expandExpressions(paths, arg));
+    } catch (err) {
+      if (!(err instanceof ExpressionError)) throw err;
+      log.error(`argument ${quote(arg)}: ${err.message}`);
+      return RUNNER_FAILURE_STATUS;
+    }
+  }
+  const pythonArgs = [...(args.module !== undefined ? ['-m', args.module] : []), ...expanded];
+
+  let cwd: string | undefined;
+  if (args.workingDirectory) {
+    cwd = path.resolve(args.workingDirectory);
+    if (!fs.statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) {
+      log.error(`working directory '${args.workingDirectory}' is not a directory (from the build directory '${process.cwd()}')`);
+      return RUNNER_FAILURE_STATUS;
+    }
+  }
+  const env = args.env.length > 0 ? withEnv(process.env, args.env) : undefined;
+
+  let output: CapturedOutput | undefined;
+  try {
+    if (args.captureOutput) output = new CapturedOutput();
+  } catch (err) {
+    log.error((err as Error).message);
+    return RUNNER_FAILURE_STATUS;
+  }
+  try {
+    const status = await runLocked(args, log, original, pythonArgs, { cwd, env, stdio: output ? ['inherit', output.fd, output.fd] : 'inherit' });
+    if (status !== 0) {
+      log.debug(`command failed; exit status ${status}`);
+      if (output) writeAll(1, output.read());
+    } else if (args.touch !== undefined) {
+      const stamp = path.resolve(args.touch);
+      log.debug(`TOUCH ${stamp}`);
+      try {
+        touch(stamp);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        log.error(`cannot touch '${args.touch}': ${e.code ?? e.message}`);
+        return RUNNER_FAILURE_STATUS;
+      }
+    }
+    return status;
+  } finally {
+    output?.close();
+  }
+}
+
+/** Takes the lock, runs the interpreter, and lets go of the lock as soon as the command has exited. */
+async function runLocked(args: RunnerArgs, log: Logger, original: string[], pythonArgs: string[], options: SpawnOptions): Promise<number> {
+  const lockfile = path.resolve(args.lockfile);
+  const mode = lockModeFor(args.module, original);
+  let lock;
+  try {
+    fs.mkdirSync(path.dirname(lockfile), { recursive: true });
+    lock = await acquire(lockfile, {
+      mode,
+      timeoutMs: args.timeoutMs,
+      onBusy: (attempt, waited) => log.debug(`lock busy, attempt ${attempt} after ${formatDuration(waited)}`, { lockfile, mode }),
+    });
+  } catch (err) {
+    if (err instanceof LockError || err instanceof LockTimeoutError) {
+      log.error(err.message);
+      return RUNNER_FAILURE_STATUS;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e.syscall === 'mkdir') {
+      log.error(`cannot create the directory of lock file '${lockfile}': ${e.code}`);
+      return RUNNER_FAILURE_STATUS;
+    }
+    throw err;
+  }
+  try {
+    log.debug(`${mode} lock taken`, { lockfile });
+    return await spawnPython(pythonCandidates(args.python), pythonArgs, options, log);
+  } catch (err) {
+    if (!(err instanceof SpawnError)) throw err;
+    log.error(err.message);
+    return err.status;
+  } finally {
+    lock.release();
+  }
+}
+
+/** Runs the first interpreter of the list that exists. */
+async function spawnPython(candidates: string[][], args: string[], options: SpawnOptions, log: Logger): Promise<number> {
+  for (let i = 0; ; i++) {
+    const [python, ...pre] = candidates[i]!;
+    const argv = [...pre, ...args];
+    if (log.enabled('debug')) log.debug(`RUN ${[python!, ...argv].map(shellQuote).join(' ')}`, { cwd: options.cwd ?? process.cwd() });
+    try {
+      return await runChild(python!, argv, options);
+    } catch (err) {
+      if (!(err instanceof SpawnError) || err.status !== 127 || candidates.length === 1) throw err;
+      if (i + 1 === candidates.length) {
+        const tried = candidates.map((c) => c.join(' ')).join(', ');
+        throw new SpawnError(`no Python interpreter found: tried ${tried}; choose one with --python or PIPLOCK_PYTHON`, 127);
+      }
+      log.debug(err.message);
+    }
+  }
+}
