@@ -231,3 +231,63 @@ describe('python-runner decisions', () => {
     assert.deepEqual(withEnv({ Path: 'a' }, [['PATH', 'b']], 'linux'), { Path: 'a', PATH: 'b' });
   });
 });
+
+// The runner's process handling on every platform, Windows under Wine
+// included, where there may be no Python: Node stands in for the interpreter
+// (`--python node` runs `node SCRIPT ARGS`).
+describe('python-runner command, with Node standing in for Python', function () {
+  this.timeout(60_000);
+  let tree: NinjaTree;
+  let common: string[];
+
+  beforeEach(() => {
+    tree = makeNinjaTree();
+    common = ['--gn-root', '..', '--current-path', '../app', '--default-toolchain=//build:default', '--current-toolchain=//build:default', '--lockfile', 'pip.lock', '--python', process.execPath];
+    fs.writeFileSync(
+      path.join(tree.root, 'app', 'show.js'),
+      [
+        "const fs = require('node:fs');",
+        "fs.writeSync(1, `cwd=${process.cwd()}\\nargv=${JSON.stringify(process.argv.slice(2))}\\nE=${process.env.PIPLOCK_E}\\n`);",
+        "fs.writeSync(2, 'to stderr\\n');",
+        "fs.writeSync(1, 'to stdout again\\n');",
+        'process.exit(Number(process.env.PIPLOCK_EXIT ?? 0));',
+      ].join('\n'),
+    );
+  });
+  afterEach(() => tree.cleanup());
+
+  function runner(args: string[], env: NodeJS.ProcessEnv = {}) {
+    return spawnSync(process.execPath, [CLI, 'python-runner', ...common, ...args], { cwd: tree.build, env: { ...process.env, ...env }, encoding: 'utf8' });
+  }
+  const stamp = () => fs.existsSync(path.join(tree.build, 'gen', 'n', 'x.stamp'));
+
+  it('runs the command in the build directory with expanded arguments, --env added, and touches the stamp on success', () => {
+    const r = runner(['--env', 'PIPLOCK_E=a=b', '--touch', 'gen/n/x.stamp', '--', '../app/show.js', '<TARGET_FILE(:gen)>']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `cwd=${fs.realpathSync(tree.build)}\nargv=${JSON.stringify([path.join('gen', 'app', 'gen.h')])}\nE=a=b\nto stdout again\n`);
+    assert.equal(r.stderr, 'to stderr\n');
+    assert.ok(stamp());
+  });
+
+  it('with --capture-output: silent on success; on failure, both streams in order on stdout, the status, no stamp', () => {
+    const ok = runner(['--capture-output', '--', '../app/show.js']);
+    assert.deepEqual([ok.status, ok.stdout, ok.stderr], [0, '', '']);
+    const r = runner(['--capture-output', '--touch', 'gen/n/x.stamp', '--working-directory', '../app', '--', 'show.js'], { PIPLOCK_EXIT: '5' });
+    assert.equal(r.status, 5);
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout, `cwd=${fs.realpathSync(path.join(tree.root, 'app'))}\nargv=[]\nE=undefined\nto stderr\nto stdout again\n`);
+    assert.ok(!stamp());
+  });
+
+  it('waits for a shared lock while pip holds it exclusively', async () => {
+    const lock = await acquire(path.join(tree.build, 'pip.lock'), { mode: 'exclusive' });
+    try {
+      const r = runner(['--timeout', '300ms', '--', '../app/show.js']);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /^piplock: error: timed out after .* waiting for a shared lock on '.*pip\.lock'\n$/);
+    } finally {
+      lock.release();
+    }
+    assert.equal(runner(['--timeout', '300ms', '--', '../app/show.js']).status, 0);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * gn/piplock_action.py, the file GN runs (with its script_executable) for
+ * every pw_python_action: it starts `node dist/src/cli.js python-runner`.
+ */
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const LAUNCHER = path.resolve(__dirname, '..', '..', '..', 'gn', 'piplock_action.py');
+const PYTHON = process.platform === 'win32' ? 'python' : 'python3';
+const HAVE_PYTHON = spawnSync(PYTHON, ['-c', 'pass']).status === 0;
+
+describe('gn/piplock_action.py', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let common: string[];
+
+  before(function () {
+    if (!HAVE_PYTHON) this.skip(); // pending: needs a real Python to run the launcher
+  });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'piplock-launcher-'));
+    fs.writeFileSync(path.join(dir, 'show.py'), 'import sys\nprint(sys.executable)\nsys.exit(int(sys.argv[1]) if len(sys.argv) > 1 else 0)\n');
+    common = ['--gn-root', '.', '--current-path', '.', '--default-toolchain=//t:d', '--current-toolchain=//t:d', '--lockfile', 'pip.lock'];
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  function launch(args: string[]) {
+    return spawnSync(PYTHON, [LAUNCHER, `--node=${process.execPath}`, ...args], { cwd: dir, encoding: 'utf8' });
+  }
+
+  it('runs the action with the Python that runs the launcher, and passes the status through', () => {
+    const self = spawnSync(PYTHON, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout;
+    const r = launch([...common, '--', 'show.py', '6']);
+    assert.equal(r.status, 6, r.stderr);
+    assert.equal(r.stdout, self);
+    assert.ok(fs.existsSync(path.join(dir, 'pip.lock')));
+  });
+
+  it('leaves an interpreter chosen in the arguments alone', () => {
+    const r = launch([...common, `--python=${process.execPath}`, '--', '-e', 'console.log(process.release.name)']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'node\n');
+  });
+
+  it('says in one line that Node is missing, status 127', () => {
+    const r = spawnSync(PYTHON, [LAUNCHER, `--node=${path.join(dir, 'no-node')}`, ...common, '--', 'show.py'], { cwd: dir, encoding: 'utf8' });
+    assert.equal(r.status, 127);
+    assert.match(r.stderr, /^piplock: error: cannot run Node '.*no-node': .* \(set the GN build arg piplock_node\)\n$/);
+  });
+});
