@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,12 +15,19 @@ export class CapturedOutput {
   private readonly file: string | undefined;
 
   constructor(dir: string = os.tmpdir()) {
-    const file = path.join(dir, `piplock-output-${process.pid}-${randomBytes(6).toString('hex')}.log`);
-    try {
-      this.fd = fs.openSync(file, 'wx+', 0o600);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw new Error(`cannot create a file for the captured output in '${dir}': ${e.code ?? e.message}`);
+    // Unique by pid and time; 'wx' refuses an existing file, so a clash only means another try.
+    // (Not node:crypto: loading it would add milliseconds to every build action.)
+    let file = '';
+    for (let attempt = 0; ; attempt++) {
+      file = path.join(dir, `piplock-output-${process.pid}-${process.hrtime.bigint().toString(36)}-${attempt}.log`);
+      try {
+        this.fd = fs.openSync(file, 'wx+', 0o600);
+        break;
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        if (e.code === 'EEXIST' && attempt < 100) continue;
+        throw new Error(`cannot create a file for the captured output in '${dir}': ${e.code ?? e.message}`);
+      }
     }
     if (process.platform === 'win32') {
       this.file = file; // an open file cannot be deleted there
