@@ -89,7 +89,7 @@ export async function runPythonAction(args: RunnerArgs, log: Logger): Promise<nu
       expanded.push(...expandExpressions(paths, arg));
     } catch (err) {
       if (!(err instanceof ExpressionError)) throw err;
-      log.error(`argument ${quote(arg)}: ${err.message}`);
+      log.error(`argument ${quote(arg)}: ${err.message.replace(/\n/g, '\\n')}`);
       return RUNNER_FAILURE_STATUS;
     }
   }
