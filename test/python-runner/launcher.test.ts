@@ -18,7 +18,10 @@ describe('gn/piplock_action.py', function () {
   let common: string[];
 
   before(function () {
-    if (!HAVE_PYTHON) this.skip(); // pending: needs a real Python to run the launcher
+    if (!HAVE_PYTHON) {
+      console.log(`      pending: no '${PYTHON}' to run the launcher`);
+      this.skip();
+    }
   });
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'piplock-launcher-'));

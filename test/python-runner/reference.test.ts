@@ -35,9 +35,18 @@ describe('python-runner against python_runner.py at 6c03473f8', function () {
   let common: string[];
 
   before(function () {
-    if (process.platform === 'win32') this.skip(); // the reference locks with fcntl only
-    if (!fs.existsSync(REFERENCE)) this.skip(); // pending: the reference script is not on this machine (see the top of this file)
-    if (spawnSync(PYTHON, ['-c', 'pass']).status !== 0) this.skip(); // pending: no python3
+    const reason =
+      process.platform === 'win32'
+        ? 'the reference locks with fcntl, POSIX only'
+        : !fs.existsSync(REFERENCE)
+          ? `${REFERENCE} not found (see test/python-runner/reference.test.ts)`
+          : spawnSync(PYTHON, ['-c', 'pass']).status !== 0
+            ? 'no python3'
+            : undefined;
+    if (reason) {
+      console.log(`      pending: ${reason}`);
+      this.skip();
+    }
   });
   beforeEach(() => {
     tree = makeNinjaTree();
