@@ -19,11 +19,14 @@ const POSIX_TEXT: Record<string, string> = {
 };
 
 /** One-line error for a failed system call on a lock file, e.g. "cannot open lock file 'x': permission denied (EACCES)". */
-export function posixError(action: string, path: string, code: string | undefined): LockError {
+export function describeErrno(code: string | undefined): string {
   const name = code ?? 'EUNKNOWN';
   const text = POSIX_TEXT[name];
-  const detail = text === undefined ? name : text.includes(name) ? text : `${text} (${name})`;
-  return new LockError(`cannot ${action} lock file '${path}': ${detail}`, name);
+  return text === undefined ? name : text.includes(name) ? text : `${text} (${name})`;
+}
+
+export function posixError(action: string, path: string, code: string | undefined): LockError {
+  return new LockError(`cannot ${action} lock file '${path}': ${describeErrno(code)}`, code ?? 'EUNKNOWN');
 }
 
 const WINDOWS_TEXT: Record<number, string> = {

@@ -3,6 +3,7 @@ import type { FileIdentity, LockHandle } from './lock-handle';
 
 export type { FileIdentity, LockHandle, LockMode } from './lock-handle';
 export { LockError } from './lock-handle';
+export { describeErrno } from './errors';
 
 /** Opens (creating if needed) the lock file with the implementation for this platform. */
 export function openLockHandle(path: string): LockHandle {

@@ -129,6 +129,8 @@ export class PosixLockHandle implements LockHandle {
       this.held = mode;
       return true;
     }
+    // flock converts a held lock by dropping it first: a failed conversion leaves nothing held.
+    this.held = undefined;
     if (isBusy(code)) return false;
     throw posixError('lock', this.path, code);
   }

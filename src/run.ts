@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { acquire } from './acquire';
 import { runChild, SpawnError } from './child';
@@ -6,7 +5,8 @@ import { modeForCommand } from './classify';
 import type { RunOptions } from './cli';
 import { formatDuration, LockTimeoutError } from './errors';
 import { createLogger } from './log';
-import { LockError } from '../platform';
+import { mkdirs } from './mkdirs';
+import { describeErrno, LockError } from '../platform';
 import type { LockMode } from '../platform';
 
 /** Exit status when the lock could not be taken: the seed's. */
@@ -19,7 +19,7 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
   const mode: LockMode = opts.mode === 'auto' ? modeForCommand(command) : opts.mode;
   let lock;
   try {
-    fs.mkdirSync(path.dirname(lockfile), { recursive: true });
+    mkdirs(path.dirname(lockfile));
     lock = await acquire(lockfile, {
       mode,
       timeoutMs: opts.timeout,
@@ -32,7 +32,7 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
     }
     const e = err as NodeJS.ErrnoException;
     if (e.syscall === 'mkdir') {
-      log.error(`cannot create the directory of lock file '${lockfile}': ${e.code}`);
+      log.error(`cannot create directory '${e.path}' for lock file '${lockfile}': ${describeErrno(e.code)}`);
       return LOCK_FAILURE_STATUS;
     }
     throw err;

@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
+export const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
+export const NODE = process.execPath;
+export const IS_WINDOWS = process.platform === 'win32';
+export const SABOTAGE = process.env.PIPLOCK_TEST_SABOTAGE ?? '';
+
+export function tmpDir(prefix = 'piplock-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface Result {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a process to its end, collecting its output (pipes between Windows processes work under Wine). */
+export function run(command: string, args: string[], options: SpawnOptions = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+  });
+}
+
+export function runCli(args: string[], options: SpawnOptions = {}): Promise<Result> {
+  return run(NODE, [CLI, ...args], options);
+}
+
+/** A node -e command line, the portable child for both lanes. */
+export function nodeEval(code: string): string[] {
+  return [NODE, '-e', code];
+}
+
+/** Resolves with the first stdout line of `child` that matches, or rejects when it exits first. */
+export function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const onData = (d: Buffer): void => {
+      buf += d.toString();
+      for (const line of buf.split(/\r?\n/)) {
+        if (pattern.test(line)) {
+          child.stdout!.off('data', onData);
+          child.off('exit', onExit);
+          resolve(line);
+          return;
+        }
+      }
+    };
+    const onExit = (code: number | null): void => reject(new Error(`process exited (${code}) before printing ${pattern}; output: ${buf}`));
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+export interface Holder {
+  child: ChildProcess;
+  release(): Promise<void>;
+  kill(): Promise<void>;
+}
+
+/** A process holding the lock; resolves once it holds it. */
+export async function startHolder(lockfile: string, mode: 'shared' | 'exclusive', env: NodeJS.ProcessEnv = {}): Promise<Holder> {
+  const child = spawn(NODE, [path.join(__dirname, 'holder.js'), lockfile, mode], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+  await waitForLine(child, /^locked/);
+  return {
+    child,
+    async release() {
+      const done = waitForLine(child, /^released/);
+      child.stdin!.write('release\n');
+      await done;
+      await exited(child);
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited(child);
+    },
+  };
+}
+
+/** Polls until fn returns true; false if it never did within the limit. */
+export async function eventually(fn: () => boolean, limitMs: number, everyMs = 10): Promise<boolean> {
+  const end = Date.now() + limitMs;
+  for (;;) {
+    if (fn()) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export function which(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const p = path.join(dir, command);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
