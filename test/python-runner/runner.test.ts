@@ -163,7 +163,7 @@ describe('python-runner command', function () {
       assert.equal(runner([...common, ...quick, '--', '../app/show.py']).status, 0, 'a script shares the lock');
       const pip = runner([...common, ...quick, '--module', 'pip', '--', '--version']);
       assert.equal(pip.status, 1);
-      assert.match(pip.stderr, /^piplock: error: timed out after \d+ ms waiting for a exclusive lock on '.*pip\.lock'\n$/);
+      assert.match(pip.stderr, /^piplock: error: timed out after \d+ ms waiting for an exclusive lock on '.*pip\.lock'\n$/);
       script('pip_install_python_deps.py', ['print("would install")']);
       assert.equal(runner([...common, ...quick, '--', '../app/pip_install_python_deps.py']).status, 1);
     } finally {
