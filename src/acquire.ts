@@ -92,7 +92,12 @@ export async function acquire(path: string, options: AcquireOptions = {}): Promi
     options.onBusy?.(attempt, waited);
     const remaining = timeoutMs - waited;
     if (remaining <= 0) throw new LockTimeoutError(path, mode, waited);
-    await sleep(Math.min(step * attempt, remaining), undefined, { signal });
+    try {
+      await sleep(Math.min(step * attempt, remaining), undefined, { signal });
+    } catch (err) {
+      // timers/promises rejects with a generic AbortError; the caller's reason says more.
+      throw signal?.aborted ? signal.reason : err;
+    }
   }
 }
 
