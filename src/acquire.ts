@@ -1,6 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LockError, openLockHandle, pathIdentity } from '../platform';
 import type { LockHandle, LockMode } from '../platform';
+import { openGate } from '../platform/gate';
+import type { Gate } from '../platform/gate';
+import { listenForRelease, signalRelease } from '../platform/signal';
+import type { ReleaseWaiter } from '../platform/signal';
 import { LockTimeoutError } from './errors';
 import { Lock } from './lock';
 
@@ -21,9 +25,15 @@ export interface AcquireOptions {
   /** Called after every try that found the lock busy. */
   onBusy?: (attempt: number, waitedMs: number) => void;
   transientLimitMs?: number;
+  /** Called with a one-line warning, e.g. when the gate was taken from an owner that died. */
+  onWarning?: (message: string) => void;
 }
 
-type TryResult = { lock: Lock } | { busy: true; transient?: LockError };
+/** How often a shared request retries quickly when only the gate was busy (on Windows another shared request may hold it for microseconds). */
+const GATE_QUICK_RETRIES = 5;
+const GATE_QUICK_RETRY_MS = 2;
+
+type TryResult = { lock: Lock } | { busy: true; transient?: LockError; atGate?: boolean };
 
 /**
  * One non-blocking try. Busy is not an error; a replaced lock file counts as
@@ -39,7 +49,7 @@ function tryOnce(path: string, mode: LockMode): TryResult {
   }
   try {
     const got = mode === 'exclusive' ? handle.tryLock() : handle.tryRLock();
-    if (got && sameFile(handle, path)) return { lock: new Lock(handle, mode) };
+    if (got && sameFile(handle, path)) return { lock: new Lock(handle, mode, () => signalRelease(path)) };
     handle.close();
     return { busy: true };
   } catch (err) {
@@ -60,15 +70,74 @@ function sameFile(handle: LockHandle, path: string): boolean {
   return held.dev === now.dev && held.ino === now.ino;
 }
 
-/** Takes the lock without waiting; null when it is busy. Throws only on real errors. */
+/**
+ * Writer preference: an exclusive request takes the gate at its first try and
+ * keeps it until it has the main lock; a shared request must pass the gate
+ * before each try, so that it queues behind a waiting exclusive one. The main
+ * lock keeps the seed's semantics; only piplock looks at the gate.
+ */
+class GatedTry {
+  private gate: Gate | undefined;
+  private gateHeld = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly mode: LockMode,
+    private readonly onWarning?: (message: string) => void,
+  ) {}
+
+  try(): TryResult {
+    if (!this.gateHeld) {
+      this.gate ??= openGate(this.path);
+      const g = this.gate.tryEnter(this.mode);
+      if (!g) return { busy: true, atGate: true };
+      if (g === 'abandoned') this.onWarning?.(`the writer-preference gate of '${this.path}' was abandoned by a process that died while waiting; taken over`);
+      this.gateHeld = true;
+    }
+    let r: TryResult;
+    try {
+      r = tryOnce(this.path, this.mode);
+    } catch (err) {
+      this.leave();
+      throw err;
+    }
+    // A shared request only passes through; an exclusive one keeps the gate until it has the lock.
+    if (this.mode === 'shared' || 'lock' in r) this.leave();
+    return r;
+  }
+
+  private leave(): void {
+    if (!this.gateHeld) return;
+    this.gateHeld = false;
+    this.gate!.leave();
+  }
+
+  /** Ends the request: a writer that gives up lets the shared requests queued behind it go. */
+  close(): void {
+    const wasHeld = this.gateHeld && this.mode === 'exclusive';
+    this.leave();
+    this.gate?.close();
+    this.gate = undefined;
+    if (wasHeld) signalRelease(this.path);
+  }
+}
+
+/** Takes the lock without waiting; null when it is busy (or an exclusive request is waiting, for a shared one). Throws only on real errors. */
 export function tryAcquire(path: string, mode: LockMode = 'exclusive'): Lock | null {
-  const r = tryOnce(path, mode);
-  return 'lock' in r ? r.lock : null;
+  const t = new GatedTry(path, mode);
+  try {
+    const r = t.try();
+    return 'lock' in r ? r.lock : null;
+  } finally {
+    t.close();
+  }
 }
 
 /**
  * Polls with the seed's linear backoff until the lock is taken, the timeout
  * passes (LockTimeoutError) or the signal aborts (its reason is thrown).
+ * Between polls it also listens for the release signal of cooperating
+ * holders, and retries as soon as one lets go.
  */
 export async function acquire(path: string, options: AcquireOptions = {}): Promise<Lock> {
   const mode = options.mode ?? 'exclusive';
@@ -77,27 +146,52 @@ export async function acquire(path: string, options: AcquireOptions = {}): Promi
   const transientLimit = options.transientLimitMs ?? DEFAULT_TRANSIENT_LIMIT_MS;
   const { signal } = options;
   const start = performance.now();
+  const gated = new GatedTry(path, mode, options.onWarning);
+  let waiter: ReleaseWaiter | undefined;
   let transientSince: number | undefined;
-  for (let attempt = 1; ; attempt++) {
-    signal?.throwIfAborted();
-    const r = tryOnce(path, mode);
-    if ('lock' in r) return r.lock;
-    const waited = performance.now() - start;
-    if (r.transient) {
-      transientSince ??= waited;
-      if (waited - transientSince >= transientLimit) throw r.transient;
-    } else {
-      transientSince = undefined;
+  let quickRetries = 0;
+  try {
+    for (let attempt = 1; ; ) {
+      signal?.throwIfAborted();
+      let r = gated.try();
+      if (!('lock' in r) && waiter === undefined && timeoutMs > 0) {
+        // Listen before the next try, so that a release between the two is not missed.
+        waiter = listenForRelease(path);
+        r = gated.try();
+      }
+      if ('lock' in r) return r.lock;
+      const waited = performance.now() - start;
+      const remaining = timeoutMs - waited;
+      if (r.atGate && mode === 'shared' && quickRetries < GATE_QUICK_RETRIES && remaining > 0) {
+        quickRetries++;
+        await pause(waiter, GATE_QUICK_RETRY_MS, signal);
+        continue;
+      }
+      quickRetries = 0;
+      if (r.transient) {
+        transientSince ??= waited;
+        if (waited - transientSince >= transientLimit) throw r.transient;
+      } else {
+        transientSince = undefined;
+      }
+      options.onBusy?.(attempt, waited);
+      if (remaining <= 0) throw new LockTimeoutError(path, mode, waited);
+      await pause(waiter, Math.min(step * attempt, remaining), signal);
+      attempt++;
     }
-    options.onBusy?.(attempt, waited);
-    const remaining = timeoutMs - waited;
-    if (remaining <= 0) throw new LockTimeoutError(path, mode, waited);
-    try {
-      await sleep(Math.min(step * attempt, remaining), undefined, { signal });
-    } catch (err) {
-      // timers/promises rejects with a generic AbortError; the caller's reason says more.
-      throw signal?.aborted ? signal.reason : err;
-    }
+  } finally {
+    gated.close();
+    waiter?.close();
+  }
+}
+
+async function pause(waiter: ReleaseWaiter | undefined, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    if (waiter) await waiter.wait(ms, signal);
+    else await sleep(ms, undefined, { signal });
+  } catch (err) {
+    // timers/promises rejects with a generic AbortError; the caller's reason says more.
+    throw signal?.aborted ? signal.reason : err;
   }
 }
 
