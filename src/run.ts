@@ -1,3 +1,4 @@
+import type { SpawnOptions } from 'node:child_process';
 import * as path from 'node:path';
 import { acquire } from './acquire';
 import { runChild, SpawnError } from './child';
@@ -6,6 +7,7 @@ import type { RunOptions } from './cli';
 import { formatDuration, LockTimeoutError } from './errors';
 import { createLogger } from './log';
 import { mkdirs } from './mkdirs';
+import { childEnv, nestedDecision } from './nested';
 import { describeErrno, LockError } from '../platform';
 import type { LockMode } from '../platform';
 
@@ -17,6 +19,15 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
   const log = createLogger(opts.logLevel, opts.logFormat);
   const lockfile = path.resolve(opts.lockfile);
   const mode: LockMode = opts.mode === 'auto' ? modeForCommand(command) : opts.mode;
+  const nested = nestedDecision(lockfile, mode);
+  if (typeof nested === 'object') {
+    log.error(nested.error);
+    return LOCK_FAILURE_STATUS;
+  }
+  if (nested === 'inherited') {
+    log.debug(`an ancestor piplock holds the lock; running ${JSON.stringify(command)} without locking again`, { lockfile, mode });
+    return runCommand(command, log);
+  }
   let lock;
   try {
     mkdirs(path.dirname(lockfile));
@@ -39,15 +50,21 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
   }
   log.debug(`${mode} lock taken; running ${JSON.stringify(command)}`, { lockfile });
   try {
+    return await runCommand(command, log, { env: childEnv(lockfile, mode) });
+  } finally {
+    lock.release();
+  }
+}
+
+async function runCommand(command: string[], log: ReturnType<typeof createLogger>, options: SpawnOptions = {}): Promise<number> {
+  try {
     const [cmd, ...args] = command as [string, ...string[]];
-    return await runChild(cmd, args);
+    return await runChild(cmd, args, options);
   } catch (err) {
     if (err instanceof SpawnError) {
       log.error(err.message);
       return err.status;
     }
     throw err;
-  } finally {
-    lock.release();
   }
 }

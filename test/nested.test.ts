@@ -1,0 +1,76 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CLI, NODE, runCli, tmpDir } from './support/procs';
+
+/** A command for the outer runner: runs the inner piplock with ARGS and exits with its status; prints PIPLOCK_HELD on stdout first. */
+function inner(args: string[]): string[] {
+  const code = `process.stdout.write(JSON.stringify(process.env.PIPLOCK_HELD ?? null) + '\\n');
+const r = require('child_process').spawnSync(process.argv[1], process.argv.slice(2), { stdio: 'inherit' });
+process.exit(r.status === null ? 99 : r.status);`;
+  return [NODE, '-e', code, NODE, CLI, ...args];
+}
+
+const quick = ['--', NODE, '-e', '0'];
+
+describe('nested runners', function () {
+  it('tells the child which lock it holds: PIPLOCK_HELD=<mode>:<canonical path>', async function () {
+    const dir = tmpDir();
+    const lockfile = path.join(dir, 'pip.lock');
+    const r = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--', NODE, '-e', 'process.stdout.write(process.env.PIPLOCK_HELD)']);
+    assert.equal(r.status, 0, r.stderr);
+    let canonical = fs.realpathSync.native(lockfile);
+    if (process.platform === 'win32' || process.platform === 'darwin') canonical = canonical.toLowerCase();
+    assert.equal(r.stdout, `exclusive:${canonical}`);
+  });
+
+  it('shared inside an exclusive holder of the same file proceeds without locking again', async function () {
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const r = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--', ...inner(['--lockfile', lockfile, '--mode', 'shared', '--timeout', '2s', ...quick])]);
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it('exclusive inside an exclusive holder proceeds', async function () {
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const r = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--', ...inner(['--lockfile', lockfile, '--mode', 'exclusive', '--timeout', '2s', ...quick])]);
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it('shared inside a shared holder proceeds even while an exclusive request waits at the gate', async function () {
+    // Without nesting the inner request would queue behind the writer, which waits for the outer runner: a deadlock until the timeout.
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const code = `setTimeout(() => {
+const r = require('child_process').spawnSync(process.argv[1], process.argv.slice(2), { stdio: 'inherit' });
+process.exit(r.status === null ? 99 : r.status); }, 1500)`;
+    const outer = runCli(['--lockfile', lockfile, '--mode', 'shared', '--', NODE, '-e', code, NODE, CLI, '--lockfile', lockfile, '--mode', 'shared', '--timeout', '3s', ...quick]);
+    await new Promise((r) => setTimeout(r, 500));
+    const writer = runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--timeout', '30s', ...quick]);
+    const o = await outer;
+    assert.equal(o.status, 0, o.stderr);
+    assert.equal((await writer).status, 0);
+  });
+
+  it('exclusive inside a shared holder fails at once with one line, status 1', async function () {
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const start = performance.now();
+    const r = await runCli(['--lockfile', lockfile, '--mode', 'shared', '--', ...inner(['--lockfile', lockfile, '--mode', 'exclusive', '--timeout', '30s', ...quick])]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^piplock: error: cannot take an exclusive lock on '.*pip\.lock': this process runs under a shared lock on it/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.ok(performance.now() - start < 25_000, 'did not wait for the 30 s timeout');
+  });
+
+  it('a nested runner on another lock file locks it, and its child sees both', async function () {
+    const dir = tmpDir();
+    const a = path.join(dir, 'a.lock');
+    const b = path.join(dir, 'b.lock');
+    const r = await runCli([
+      '--lockfile', a, '--mode', 'shared', '--',
+      ...inner(['--lockfile', b, '--mode', 'exclusive', '--', NODE, '-e', 'process.stdout.write(process.env.PIPLOCK_HELD)']),
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    // The first line is the outer child's view (JSON), the rest the inner child's PIPLOCK_HELD.
+    const both = r.stdout.slice(r.stdout.indexOf('\n') + 1);
+    assert.match(both, /^shared:.*a\.lock\nexclusive:.*b\.lock$/);
+  });
+});
