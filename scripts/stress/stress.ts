@@ -1,0 +1,343 @@
+/**
+ * Stress harness: N workers each make M acquisitions of one lock file,
+ * mixing every kind of participant, while random ones are SIGKILLed
+ * (TerminateProcess on Windows); then the checker proves from the shared log
+ * that no exclusive holder overlapped any other holder.
+ *
+ * usage: node dist/scripts/stress/stress.js [--workers N] [--acquisitions M]
+ *        [--long] [--kill-rate P] [--no-lock] [--keep] [--quiet]
+ *
+ * --no-lock is the harness's own switch to check the checker: every
+ * participant gets a lock file of its own, so nothing excludes anything and
+ * the checker must report violations. It is not a piplock feature.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { check } from './checker';
+import type { CheckResult } from './checker';
+import { acquire } from '../../src/acquire';
+
+const IS_WINDOWS = process.platform === 'win32';
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
+const SEED = path.join(ROOT, 'scripts', 'seed-runner.py');
+const HOLD_SH = path.join(ROOT, 'scripts', 'stress', 'hold.sh');
+const HOLD_JS = path.join(__dirname, 'hold.js');
+const LIB_HOLDER = path.join(__dirname, 'lib-holder.js');
+
+export type Kind =
+  | 'cli-shared'
+  | 'cli-exclusive'
+  | 'cli-auto-pip'
+  | 'cli-auto'
+  | 'lib'
+  | 'seed-shared'
+  | 'seed-pip'
+  | 'flock-s'
+  | 'flock-x';
+
+export interface StressOptions {
+  workers: number;
+  acquisitions: number;
+  /** Chance that a participant is SIGKILLed at a random moment of its life. */
+  killRate: number;
+  /** Kills land within this long after the start of a participant. */
+  killWindowMs: number;
+  /** Check the checker: no participant shares a lock file. */
+  noLock: boolean;
+  /** Kinds to use; default: all that this machine has. */
+  kinds?: Kind[];
+  /** Percentage of exclusive acquisitions among the lib and explicit-mode kinds. */
+  exclusivePct: number;
+  dir?: string;
+  keep: boolean;
+  progress?: (line: string) => void;
+}
+
+export interface StressSummary extends CheckResult {
+  participants: number;
+  kills: number;
+  /** Participants that failed without being killed: status and stderr. */
+  errors: string[];
+  elapsedMs: number;
+  throughput: number;
+  /** Whether the lock was free once every participant had gone. */
+  freeAfter: boolean;
+  kindsUsed: Kind[];
+  dir: string;
+  logFile: string;
+}
+
+export function defaultOptions(): StressOptions {
+  return {
+    workers: IS_WINDOWS ? 4 : 16,
+    acquisitions: IS_WINDOWS ? 12 : 200,
+    killRate: 0.04,
+    killWindowMs: IS_WINDOWS ? 1500 : 400,
+    noLock: false,
+    exclusivePct: 15,
+    keep: false,
+  };
+}
+
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some((d) => d !== '' && fs.existsSync(path.join(d, command)));
+}
+
+/** The kinds this machine can run: the seed runner needs python3, flock(1) is Linux's. */
+export function availableKinds(): Kind[] {
+  const kinds: Kind[] = ['cli-shared', 'cli-exclusive', 'cli-auto-pip', 'cli-auto', 'lib'];
+  if (!IS_WINDOWS && onPath('python3')) kinds.push('seed-shared', 'seed-pip');
+  if (!IS_WINDOWS && onPath('flock')) kinds.push('flock-s', 'flock-x');
+  return kinds;
+}
+
+/** A `pip` on PATH that is really the holder command, so that `--mode auto` classifies it as pip. */
+function makeFakePip(bin: string): string[] {
+  fs.mkdirSync(bin, { recursive: true });
+  if (IS_WINDOWS) {
+    // spawn() cannot run a .cmd without a shell: make pip.exe a copy of node.exe.
+    const exe = path.join(bin, 'pip.exe');
+    try {
+      fs.linkSync(process.execPath, exe);
+    } catch {
+      fs.copyFileSync(process.execPath, exe);
+    }
+    return ['pip', HOLD_JS];
+  }
+  const pip = path.join(bin, 'pip');
+  fs.writeFileSync(pip, `#!/bin/sh\nexec bash '${HOLD_SH}' "$@"\n`, { mode: 0o755 });
+  return ['pip'];
+}
+
+function envWithPath(bin: string, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  const key = Object.keys(env).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH';
+  env[key] = bin + path.delimiter + (env[key] ?? '');
+  return env;
+}
+
+interface Live {
+  child: ChildProcess;
+  participant: string;
+  group: boolean;
+  exited: boolean;
+  killed: boolean;
+}
+
+export async function runStress(opts: StressOptions): Promise<StressSummary> {
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'piplock-stress-'));
+  fs.mkdirSync(dir, { recursive: true });
+  const lockfile = path.join(dir, 'pip.lock');
+  const logFile = path.join(dir, 'holders.log');
+  const bin = path.join(dir, 'bin');
+  const pip = makeFakePip(bin);
+  // The seed runner gets the fake pip by its full path: a pyenv python3 shim puts its own bin first on PATH.
+  const seedPip = IS_WINDOWS ? pip : [path.join(bin, 'pip')];
+  const env = envWithPath(bin, opts.noLock ? { PIPLOCK_STRESS_NOLOCK: '1' } : {});
+  const logFd = fs.openSync(logFile, 'a');
+  const kinds = opts.kinds ?? availableKinds();
+  const hold = (): string[] => (IS_WINDOWS ? [process.execPath, HOLD_JS] : ['bash', HOLD_SH]);
+  const errors: string[] = [];
+  let kills = 0;
+  let participants = 0;
+  const started = performance.now();
+
+  const lockFor = (participant: string): string => (opts.noLock ? `${lockfile}.${participant}` : lockfile);
+  const randomMode = (): 'shared' | 'exclusive' => (Math.random() * 100 < opts.exclusivePct ? 'exclusive' : 'shared');
+
+  function commandFor(kind: Kind, participant: string, victim: boolean): { argv: string[]; count: number; group: boolean } {
+    // A participant chosen to be killed holds longer, so that the kill often finds it holding rather than waiting.
+    const holdMax = victim ? opts.killWindowMs : 10;
+    const holdMs = (): string => String(Math.floor(Math.random() * holdMax));
+    const id = `${participant}.0`;
+    const lock = lockFor(participant);
+    const cli = (mode: string, cmd: string[]): string[] => [process.execPath, CLI, '--lockfile', lock, '--mode', mode, '--', ...cmd];
+    switch (kind) {
+      case 'cli-shared':
+        return { argv: cli('shared', [...hold(), logFile, id, 'shared', holdMs()]), count: 1, group: false };
+      case 'cli-exclusive':
+        return { argv: cli('exclusive', [...hold(), logFile, id, 'exclusive', holdMs()]), count: 1, group: false };
+      case 'cli-auto-pip':
+        return { argv: cli('auto', [...pip, logFile, id, 'exclusive', holdMs()]), count: 1, group: false };
+      case 'cli-auto':
+        return { argv: cli('auto', [...hold(), logFile, id, 'shared', holdMs()]), count: 1, group: false };
+      case 'lib': {
+        const count = 1 + Math.floor(Math.random() * 5);
+        return { argv: [process.execPath, LIB_HOLDER, lock, logFile, participant, String(count), String(opts.exclusivePct), String(holdMax)], count, group: false };
+      }
+      // The seed runner's command does not inherit its lock: kill its whole process group, as a crash of the action would.
+      case 'seed-shared':
+        return { argv: ['python3', SEED, '--lockfile', lock, '--mode', 'auto', '--', ...hold(), logFile, id, 'shared', holdMs()], count: 1, group: true };
+      case 'seed-pip':
+        return { argv: ['python3', SEED, '--lockfile', lock, '--mode', 'auto', '--', ...seedPip, logFile, id, 'exclusive', holdMs()], count: 1, group: true };
+      // flock(1)'s command inherits the locked descriptor, so killing flock alone leaves the lock with its command.
+      case 'flock-s':
+        return { argv: ['flock', '-s', lock, ...hold(), logFile, id, 'shared', holdMs()], count: 1, group: false };
+      case 'flock-x':
+        return { argv: ['flock', '-x', lock, ...hold(), logFile, id, 'exclusive', holdMs()], count: 1, group: false };
+    }
+  }
+
+  function kill(live: Live): void {
+    if (live.exited) return;
+    // K first: the checker ends the killed holder's interval here, before the lock can have been released.
+    fs.writeSync(logFd, `K ${live.participant}\n`);
+    live.killed = true;
+    kills++;
+    try {
+      if (live.group) process.kill(-live.child.pid!, 'SIGKILL');
+      else live.child.kill('SIGKILL'); // TerminateProcess on Windows
+    } catch {
+      // it exited meanwhile
+    }
+  }
+
+  function runOne(kind: Kind, participant: string): { count: number; done: Promise<void> } {
+    const victim = Math.random() < opts.killRate;
+    const { argv, count, group } = commandFor(kind, participant, victim);
+    participants++;
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env, detached: group && !IS_WINDOWS });
+    const live: Live = { child, participant, group: group && !IS_WINDOWS, exited: false, killed: false };
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    let timer: NodeJS.Timeout | undefined;
+    if (victim) timer = setTimeout(() => kill(live), Math.random() * opts.killWindowMs);
+    const done = new Promise<void>((resolve) => {
+      child.on('error', (err) => {
+        errors.push(`${kind} ${participant}: ${err.message}`);
+        live.exited = true;
+        resolve();
+      });
+      child.on('close', (code, signal) => {
+        live.exited = true;
+        if (timer) clearTimeout(timer);
+        if (!live.killed && code !== 0) errors.push(`${kind} ${participant}: exit ${code ?? signal}: ${stderr.trim().slice(-300)}`);
+        resolve();
+      });
+    });
+    return { count, done };
+  }
+
+  // One in five participants is the library (its own mix of modes); the others are exclusive exclusivePct% of the time.
+  const EXCLUSIVE_KINDS: Kind[] = ['cli-exclusive', 'cli-auto-pip', 'seed-pip', 'flock-x'];
+  const exclusiveKinds = kinds.filter((k) => EXCLUSIVE_KINDS.includes(k));
+  const sharedKinds = kinds.filter((k) => k !== 'lib' && !EXCLUSIVE_KINDS.includes(k));
+  const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
+  function pickKind(): Kind {
+    if (kinds.includes('lib') && (Math.random() < 0.2 || (exclusiveKinds.length === 0 && sharedKinds.length === 0))) return 'lib';
+    const mode = randomMode();
+    const from = mode === 'exclusive' ? exclusiveKinds : sharedKinds;
+    return pick(from.length > 0 ? from : kinds);
+  }
+
+  let lastProgress = performance.now();
+  let made = 0;
+  async function worker(w: number): Promise<void> {
+    let n = 0;
+    for (let i = 0; n < opts.acquisitions; i++) {
+      const kind = pickKind();
+      const { count, done } = runOne(kind, `w${w}-${i}-${kind}`);
+      n += count;
+      made += count;
+      await done;
+      if (opts.progress && performance.now() - lastProgress > 5000) {
+        lastProgress = performance.now();
+        opts.progress(`${made} of ${opts.workers * opts.acquisitions} acquisitions started, ${kills} kills`);
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: opts.workers }, (_, w) => worker(w)));
+  const elapsedMs = performance.now() - started;
+  fs.closeSync(logFd);
+
+  // Nothing may stay locked once every participant has gone (an orphaned command would show up here too).
+  let freeAfter = true;
+  if (!opts.noLock) {
+    try {
+      (await acquire(lockfile, { mode: 'exclusive', timeoutMs: 10_000 })).release();
+    } catch {
+      freeAfter = false;
+    }
+  }
+  const result = check(fs.readFileSync(logFile, 'utf8'));
+  if (!opts.keep && result.violations.length === 0 && errors.length === 0) fs.rmSync(dir, { recursive: true, force: true });
+  return {
+    ...result,
+    participants,
+    kills,
+    errors,
+    elapsedMs,
+    throughput: result.acquisitions / (elapsedMs / 1000),
+    freeAfter,
+    kindsUsed: kinds,
+    dir,
+    logFile,
+  };
+}
+
+export function formatSummary(s: StressSummary, opts: StressOptions): string {
+  const lines = [
+    `piplock stress: ${opts.workers} workers x ${opts.acquisitions} acquisitions${opts.noLock ? ' (--no-lock: locking OFF, checking the checker)' : ''}`,
+    `  participants:  ${s.participants} (${s.kindsUsed.join(', ')})`,
+    `  acquisitions:  ${s.acquisitions} (${s.exclusive} exclusive, ${s.shared} shared), at most ${s.maxConcurrent} inside at once`,
+    `  kills:         ${s.kills} (${s.killedHolding} while holding)`,
+    `  violations:    ${s.violations.length}`,
+    `  malformed:     ${s.malformed.length}`,
+    `  errors:        ${s.errors.length}`,
+    `  lock free after: ${s.freeAfter ? 'yes' : 'NO'}`,
+    `  longest wait:  ${s.longestWaitMs.toFixed(0)} ms (library participants, acquire() call to lock held)`,
+    `  elapsed:       ${(s.elapsedMs / 1000).toFixed(1)} s, throughput ${s.throughput.toFixed(1)} acquisitions/s`,
+  ];
+  for (const v of s.violations.slice(0, 5)) lines.push(`  VIOLATION line ${v.line}: ${v.entered} (${v.mode}) entered while ${v.inside.join(', ')} inside`);
+  for (const e of s.errors.slice(0, 5)) lines.push(`  ERROR ${e}`);
+  for (const m of s.malformed.slice(0, 5)) lines.push(`  MALFORMED ${JSON.stringify(m)}`);
+  if (s.violations.length || s.errors.length || s.malformed.length) lines.push(`  log kept in ${s.logFile}`);
+  return lines.join('\n') + '\n';
+}
+
+function parseArgs(argv: string[]): StressOptions {
+  const opts = defaultOptions();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const num = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isFinite(v) || v < 0) throw new Error(`${a} needs a number`);
+      return v;
+    };
+    if (a === '--workers') opts.workers = num();
+    else if (a === '--acquisitions') opts.acquisitions = num();
+    else if (a === '--long') {
+      opts.workers = 16;
+      opts.acquisitions = 1250; // 20,000 in all
+      opts.killRate = 0.015;
+    } else if (a === '--kill-rate') opts.killRate = num();
+    else if (a === '--exclusive-percent') opts.exclusivePct = num();
+    else if (a === '--kinds') opts.kinds = argv[++i]!.split(',') as Kind[];
+    else if (a === '--no-lock') opts.noLock = true;
+    else if (a === '--keep') opts.keep = true;
+    else if (a === '--dir') opts.dir = argv[++i];
+    else throw new Error(`unknown argument '${a}'`);
+  }
+  return opts;
+}
+
+async function main(): Promise<void> {
+  let opts: StressOptions;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    fs.writeSync(2, `stress: error: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  opts.progress = (l) => void fs.writeSync(2, `stress: ${l}\n`);
+  const s = await runStress(opts);
+  fs.writeSync(1, formatSummary(s, opts));
+  const failed = s.violations.length > 0 || s.malformed.length > 0 || s.errors.length > 0 || !s.freeAfter;
+  process.exit(failed ? 1 : 0);
+}
+
+if (require.main === module) void main();
