@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { SpawnOptions } from 'node:child_process';
 import * as os from 'node:os';
+import { withParentDeathSignal } from '../platform/pdeathsig-linux';
 
 /** A command that could not be started: 127 when it does not exist, 126 when it cannot be executed. */
 export class SpawnError extends Error {
@@ -31,7 +32,10 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
  */
 export function runChild(command: string, args: readonly string[], options: SpawnOptions = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: 'inherit', ...options });
+    // Linux: the command is SIGKILLed if the runner dies, so that it never runs on without the lock.
+    // Windows needs nothing here: libuv puts every non-detached child in a kill-on-close job of the runner's.
+    const viaSetpriv = process.platform === 'linux' && !options.detached ? withParentDeathSignal(command, args, (options.env ?? process.env).PATH, options.cwd?.toString()) : undefined;
+    const child = viaSetpriv ? spawn(viaSetpriv.command, viaSetpriv.args, { stdio: 'inherit', ...options }) : spawn(command, args, { stdio: 'inherit', ...options });
     const forward = (sig: NodeJS.Signals): void => {
       if (process.platform !== 'win32') child.kill(sig);
     };
