@@ -9,6 +9,8 @@ export interface RunOptions {
   lockfile: string;
   mode: 'auto' | 'shared' | 'exclusive';
   timeout?: number;
+  /** Print who holds the lock after waiting this long (then every 30 s). */
+  noticeAfter?: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -46,6 +48,7 @@ function build(): Command {
     .requiredOption('--lockfile <path>', 'lock file; created with its parent directories if missing')
     .addOption(new Option('--mode <mode>', 'auto: exclusive for pip, shared for anything else').choices(['auto', 'shared', 'exclusive']).default('auto'))
     .option('--timeout <duration>', 'give up waiting after this long (seconds, or 500ms, 90s, 30m)', timeoutArg)
+    .option('--notice-after <duration>', 'after waiting this long, say on stderr who holds the lock, then every 30 s (default 5s)', timeoutArg)
     .addOption(new Option('--log-level <level>').choices(LOG_LEVELS).default('warn'))
     .addOption(new Option('--log-format <format>').choices(['text', 'json']).default('text'))
     .argument('[command...]', 'the command to run, after --')
@@ -54,6 +57,16 @@ function build(): Command {
       if (command.length === 0) fail("no command given: put the command to run after '--'", USAGE_STATUS);
       const { run } = await import('./run');
       process.exit(await run(command, opts));
+    });
+
+  program
+    .command('status')
+    .description('list the holders and waiters of a lock file: PID, mode, state, since when, command')
+    .argument('<lockfile>', 'the lock file')
+    .option('--json', 'machine-readable output')
+    .action(async (lockfile: string, opts: { json?: boolean }) => {
+      const { printStatus } = await import('./status');
+      process.exit(printStatus(lockfile, opts.json === true));
     });
 
   // pw_python_action's runner. Its options are parsed by src/python-runner/args.ts, as python_runner.py's argparse does.

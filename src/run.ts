@@ -8,11 +8,39 @@ import { formatDuration, LockTimeoutError } from './errors';
 import { createLogger } from './log';
 import { mkdirs } from './mkdirs';
 import { childEnv, nestedDecision } from './nested';
+import { Registration } from './registry';
 import { describeErrno, LockError } from '../platform';
 import type { LockMode } from '../platform';
 
 /** Exit status when the lock could not be taken: the seed's. */
 export const LOCK_FAILURE_STATUS = 1;
+
+/** The waiting notice: first after --notice-after (default 5 s), then every 30 s. */
+export const DEFAULT_NOTICE_AFTER_MS = 5000;
+export const NOTICE_EVERY_MS = 30_000;
+
+/** Says on stderr, while the runner waits, how long it has waited and who holds the lock. */
+function startNotices(lockfile: string, mode: LockMode, afterMs: number, log: ReturnType<typeof createLogger>): () => void {
+  const start = performance.now();
+  let every: NodeJS.Timeout | undefined;
+  const notice = (): void => {
+    // Only now, after seconds of waiting, is the code that reads the registry loaded.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { describeHolders } = require('./status') as typeof import('./status');
+    const waited = formatDuration(performance.now() - start);
+    log.warn(`waited ${waited} for ${mode === 'exclusive' ? 'an' : 'a'} ${mode} lock on '${lockfile}'; ${describeHolders(lockfile)}`);
+  };
+  const first = setTimeout(() => {
+    notice();
+    every = setInterval(notice, NOTICE_EVERY_MS);
+    every.unref();
+  }, afterMs);
+  first.unref();
+  return () => {
+    clearTimeout(first);
+    if (every) clearInterval(every);
+  };
+}
 
 /** Takes the lock, runs the command, releases the lock once the command has exited; returns the exit status. */
 export async function run(command: string[], opts: RunOptions): Promise<number> {
@@ -29,14 +57,25 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
     return runCommand(command, log);
   }
   let lock;
+  const registration = new Registration(lockfile, mode, command);
+  let stopNotices: (() => void) | undefined;
   try {
     mkdirs(path.dirname(lockfile));
     lock = await acquire(lockfile, {
       mode,
       timeoutMs: opts.timeout,
-      onBusy: (attempt, waited) => log.debug(`lock busy, attempt ${attempt} after ${formatDuration(waited)}`, { lockfile, mode }),
+      onWarning: (message) => log.warn(message, { lockfile }),
+      onBusy: (attempt, waited) => {
+        if (attempt === 1) {
+          registration.set('waiting');
+          stopNotices = startNotices(lockfile, mode, opts.noticeAfter ?? DEFAULT_NOTICE_AFTER_MS, log);
+        }
+        log.debug(`lock busy, attempt ${attempt} after ${formatDuration(waited)}`, { lockfile, mode });
+      },
     });
+    registration.set('holding');
   } catch (err) {
+    registration.remove();
     if (err instanceof LockError || err instanceof LockTimeoutError) {
       log.error(err.message);
       return LOCK_FAILURE_STATUS;
@@ -47,11 +86,14 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
       return LOCK_FAILURE_STATUS;
     }
     throw err;
+  } finally {
+    stopNotices?.();
   }
   log.debug(`${mode} lock taken; running ${JSON.stringify(command)}`, { lockfile });
   try {
     return await runCommand(command, log, { env: childEnv(lockfile, mode) });
   } finally {
+    registration.remove();
     lock.release();
   }
 }

@@ -1,0 +1,109 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { LockMode } from '../platform';
+import { sideDir } from '../platform/names';
+import { processAlive } from '../platform/process-info';
+import { flockHolders } from '../platform/proc-locks-linux';
+import { formatDuration } from './errors';
+import type { RegistryEntry } from './registry';
+
+/** A holder or waiter as `piplock status` shows it. */
+export interface StatusEntry {
+  pid: number;
+  mode: LockMode;
+  state: 'holding' | 'waiting';
+  command: string[];
+  /** ms since the epoch; undefined for a holder piplock did not register. */
+  since?: number;
+  /** False for a holder found only in the kernel's lock table (flock(1), the seed runner). */
+  registered: boolean;
+}
+
+/** The live registry entries of `lockfile`; removes the entries of dead runners. */
+export function readRegistry(lockfile: string): RegistryEntry[] {
+  const dir = sideDir(lockfile);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: RegistryEntry[] = [];
+  for (const name of names) {
+    if (!/^\d+\.json$/.test(name)) continue;
+    const file = path.join(dir, name);
+    let e: RegistryEntry;
+    try {
+      e = JSON.parse(fs.readFileSync(file, 'utf8')) as RegistryEntry;
+    } catch {
+      continue; // removed meanwhile
+    }
+    if (processAlive(e.pid, e.start)) {
+      out.push(e);
+    } else {
+      try {
+        fs.unlinkSync(file);
+      } catch {
+        // another reader was first
+      }
+    }
+  }
+  return out;
+}
+
+/** Holders and waiters: the registry, plus (Linux) flock holders piplock did not register. */
+export function lockStatus(lockfile: string): StatusEntry[] {
+  const entries: StatusEntry[] = readRegistry(lockfile).map(({ pid, mode, state, command, since }) => ({ pid, mode, state, command, since, registered: true }));
+  const known = new Set(entries.map((e) => e.pid));
+  for (const h of flockHolders(lockfile)) {
+    if (!known.has(h.pid)) entries.push({ ...h, state: 'holding', registered: false });
+  }
+  const order = (e: StatusEntry): number => (e.state === 'holding' ? 0 : 1);
+  return entries.sort((a, b) => order(a) - order(b) || (a.since ?? 0) - (b.since ?? 0));
+}
+
+export function quoteCommand(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./\\-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+}
+
+/** `piplock status LOCKFILE [--json]`: prints, and returns the exit status (always 0). */
+export function printStatus(lockfile: string, json: boolean): number {
+  const file = path.resolve(lockfile);
+  const entries = lockStatus(file);
+  const now = Date.now();
+  if (json) {
+    const out = { lockfile: file, entries: entries.map((e) => ({ ...e, since: e.since === undefined ? null : new Date(e.since).toISOString() })) };
+    fs.writeSync(1, `${JSON.stringify(out, null, 2)}\n`);
+    return 0;
+  }
+  if (entries.length === 0) {
+    fs.writeSync(1, `${file}: free (no holders, no waiters)\n`);
+    return 0;
+  }
+  const rows = [['PID', 'MODE', 'STATE', 'FOR', 'COMMAND']];
+  for (const e of entries) {
+    const cmd = quoteCommand(e.command) + (e.registered ? '' : '  (not a piplock runner)');
+    rows.push([String(e.pid), e.mode, e.state, e.since === undefined ? '?' : formatDuration(now - e.since), cmd]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
+  fs.writeSync(1, `${file}:\n${lines.join('\n')}\n`);
+  return 0;
+}
+
+/** "PID 123 (shared, 2.0 s: python3 x.py), ..." for the waiting notice. */
+export function describeHolders(lockfile: string): string {
+  const holders = lockStatus(lockfile).filter((e) => e.state === 'holding' && e.pid !== process.pid);
+  if (holders.length === 0) {
+    const writer = readRegistry(lockfile).find((e) => e.state === 'waiting' && e.mode === 'exclusive' && e.pid !== process.pid);
+    if (writer) return `an exclusive request is ahead of it: PID ${writer.pid} (${quoteCommand(writer.command)})`;
+    return 'held by a process that piplock does not know (flock(1), the seed runner or another tool)';
+  }
+  const now = Date.now();
+  const shown = holders.slice(0, 5).map((h) => {
+    const age = h.since === undefined ? '' : `, ${formatDuration(now - h.since)}`;
+    return `PID ${h.pid} (${h.mode}${age}: ${quoteCommand(h.command)})`;
+  });
+  const more = holders.length > shown.length ? ` and ${holders.length - shown.length} more` : '';
+  return `held by ${shown.join(', ')}${more}`;
+}

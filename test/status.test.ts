@@ -1,0 +1,132 @@
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CLI, exited, NODE, runCli, tmpDir, waitForLine } from './support/procs';
+
+interface Status {
+  lockfile: string;
+  entries: Array<{ pid: number; mode: string; state: string; command: string[]; since: string | null; registered: boolean }>;
+}
+
+const HOLD = "process.stdout.write('held ' + process.pid + '\\n'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));";
+
+/** A piplock runner whose command holds the lock until its stdin ends; resolves once the command runs. */
+async function startRunner(lockfile: string, mode: string, extra: string[] = []): Promise<{ runner: ChildProcess; childPid: number }> {
+  const runner = spawn(NODE, [CLI, '--lockfile', lockfile, '--mode', mode, ...extra, '--', NODE, '-e', HOLD], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const line = await waitForLine(runner, /^held \d+/);
+  return { runner, childPid: Number(line.split(' ')[1]) };
+}
+
+async function status(lockfile: string): Promise<Status> {
+  const r = await runCli(['status', '--json', lockfile]);
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as Status;
+}
+
+describe('piplock status', function () {
+  const cleanup: Array<() => Promise<void> | void> = [];
+  afterEach(async function () {
+    for (const f of cleanup.splice(0)) await f();
+  });
+
+  it('lists the holder and a waiter: PID, mode, state, command, since', async function () {
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const { runner } = await startRunner(lockfile, 'exclusive');
+    cleanup.push(async () => {
+      runner.stdin!.end();
+      await exited(runner);
+    });
+    const waiter = runCli(['--lockfile', lockfile, '--mode', 'shared', '--', NODE, '-e', '0']);
+    let s: Status | undefined;
+    for (let i = 0; i < 100; i++) {
+      s = await status(lockfile);
+      if (s.entries.some((e) => e.state === 'waiting')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(s);
+    const holder = s.entries.find((e) => e.state === 'holding');
+    assert.ok(holder, JSON.stringify(s));
+    assert.equal(holder.pid, runner.pid);
+    assert.equal(holder.mode, 'exclusive');
+    assert.equal(holder.registered, true);
+    assert.deepEqual(holder.command, [NODE, '-e', HOLD]);
+    assert.ok(holder.since !== null && Date.now() - Date.parse(holder.since) < 60_000);
+    const waiting = s.entries.find((e) => e.state === 'waiting');
+    assert.ok(waiting, JSON.stringify(s));
+    assert.equal(waiting.mode, 'shared');
+
+    const text = await runCli(['status', lockfile]);
+    assert.equal(text.status, 0);
+    assert.match(text.stdout, new RegExp(`^${runner.pid}\\s+exclusive\\s+holding\\s+`, 'm'));
+
+    runner.stdin!.end();
+    assert.equal((await waiter).status, 0);
+    const after = await status(lockfile);
+    assert.deepEqual(after.entries, [], 'no entries once both are done');
+  });
+
+  it('shows no ghost entry for a holder that was SIGKILLed, and removes its file', async function () {
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const { runner, childPid } = await startRunner(lockfile, 'shared');
+    cleanup.push(() => {
+      try {
+        process.kill(childPid, 'SIGKILL');
+      } catch {
+        // gone with the runner
+      }
+    });
+    assert.equal((await status(lockfile)).entries.length, 1);
+    const entryFile = path.join(`${lockfile}.d`, `${runner.pid}.json`);
+    assert.ok(fs.existsSync(entryFile));
+    runner.kill('SIGKILL');
+    await exited(runner);
+    const s = await status(lockfile);
+    assert.deepEqual(
+      s.entries.filter((e) => e.registered),
+      [],
+      JSON.stringify(s),
+    );
+    assert.ok(!fs.existsSync(entryFile), 'the dead runner\'s entry was removed');
+    const text = await runCli(['status', lockfile]);
+    assert.equal(text.status, 0);
+  });
+
+  it('a free lock file, or one never used, is reported free with status 0', async function () {
+    const lockfile = path.join(tmpDir(), 'never-used.lock');
+    const r = await runCli(['status', lockfile]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /free/);
+    assert.deepEqual((await status(lockfile)).entries, []);
+  });
+});
+
+describe('waiting notice', function () {
+  it('after --notice-after, one stderr line names the lock file, the wait and the holder', async function () {
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const { runner } = await startRunner(lockfile, 'exclusive');
+    try {
+      const r = await runCli(['--lockfile', lockfile, '--mode', 'shared', '--notice-after', '1s', '--timeout', '3s', '--', NODE, '-e', '0']);
+      assert.equal(r.status, 1, 'timed out');
+      const lines = r.stderr.trim().split(/\r?\n/);
+      assert.equal(lines.length, 2, r.stderr); // the notice, then the timeout error
+      const esc = lockfile.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+      assert.match(lines[0]!, new RegExp(`^piplock: warn: waited \\d\\.\\d s for a shared lock on '${esc}'; held by PID ${runner.pid} \\(exclusive, [^:]+: .*node`));
+      assert.match(lines[1]!, /^piplock: error: timed out/);
+    } finally {
+      runner.stdin!.end();
+      await exited(runner);
+    }
+  });
+
+  it('says nothing when the lock comes before --notice-after', async function () {
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const { runner } = await startRunner(lockfile, 'exclusive');
+    setTimeout(() => runner.stdin!.end(), 500);
+    const r = await runCli(['--lockfile', lockfile, '--mode', 'shared', '--notice-after', '20s', '--', NODE, '-e', '0']);
+    await exited(runner);
+    assert.equal(r.status, 0);
+    assert.equal(r.stderr, '');
+  });
+});
