@@ -63,12 +63,3 @@ export class PosixReleaseWaiter implements ReleaseWaiter {
     this.wake?.();
   }
 }
-
-export function notifyPosix(lockfile: string): void {
-  const now = new Date();
-  try {
-    fs.utimesSync(releaseFile(lockfile), now, now);
-  } catch {
-    // nobody has ever waited here: nothing to tell
-  }
-}

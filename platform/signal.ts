@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import { sideDir } from './names';
+
 /**
  * The release signal of one lock file: cooperating holders notify it when
  * they let go, and a waiter retries at once instead of at its next poll.
@@ -24,15 +27,20 @@ export function listenForRelease(lockfile: string): ReleaseWaiter {
   return new (require('./signal-posix') as typeof import('./signal-posix')).PosixReleaseWaiter(lockfile);
 }
 
-/** Tells waiters on `lockfile` that a lock or the gate was let go. Cheap, and never throws. */
+/**
+ * Tells waiters on `lockfile` that a lock or the gate was let go. Cheap, and
+ * never throws. On POSIX it sets the times of `<lockfile>.d/release` (which
+ * signal-posix.ts watches) right here, so that a runner that never waited does
+ * not load the waiting side.
+ */
 export function signalRelease(lockfile: string): void {
   try {
     if (process.platform === 'win32') {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       (require('./signal-windows') as typeof import('./signal-windows')).notifyWindows(lockfile);
     } else {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      (require('./signal-posix') as typeof import('./signal-posix')).notifyPosix(lockfile);
+      const now = new Date();
+      fs.utimesSync(`${sideDir(lockfile)}/release`, now, now);
     }
   } catch {
     // a hint only: the waiters' polling still finds the lock free

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './compile-cache';
 import * as fs from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from './duration';
