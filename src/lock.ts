@@ -1,4 +1,4 @@
-import type { LockHandle, LockMode } from '../platform';
+import type { FileIdentity, LockHandle, LockMode } from '../platform';
 
 /**
  * A held lock. Releasing closes the handle, which is what drops the lock, so
@@ -17,6 +17,11 @@ export class Lock {
 
   get released(): boolean {
     return this.handle === undefined;
+  }
+
+  /** Identity of the locked file (undefined once released), to notice the lock file replaced under the holder. */
+  identity(): FileIdentity | undefined {
+    return this.handle?.identity();
   }
 
   /** Releases the lock. Idempotent. */

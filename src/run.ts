@@ -5,6 +5,7 @@ import { runChild, SpawnError } from './child';
 import { modeForCommand } from './classify';
 import type { RunOptions } from './cli';
 import { formatDuration, LockTimeoutError } from './errors';
+import { guardLockFile } from './guard';
 import { createLogger } from './log';
 import { mkdirs } from './mkdirs';
 import { childEnv, nestedDecision } from './nested';
@@ -90,9 +91,12 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
     stopNotices?.();
   }
   log.debug(`${mode} lock taken; running ${JSON.stringify(command)}`, { lockfile });
+  // A lock file deleted or replaced while held would let newcomers in: notice it, say so, and lock the new file too.
+  const stopGuard = guardLockFile(lock, lockfile, (message) => log.warn(message, { lockfile }));
   try {
     return await runCommand(command, log, { env: childEnv(lockfile, mode) });
   } finally {
+    stopGuard();
     registration.remove();
     lock.release();
   }

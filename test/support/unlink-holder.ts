@@ -1,0 +1,47 @@
+// A holder that deletes the lock file before it lets go of an exclusive lock,
+// as some lock libraries do (the only time deleting is harmless to exclusion:
+// nobody else holds that file), so that a waiter that had already opened the
+// old file may lock a file that is no longer at the path. Each of COUNT
+// rounds: acquire (exclusive or shared at random), append E and X lines to
+// LOG (the stress checker's format), unlink the file if exclusive, release.
+//
+// usage: unlink-holder.js LOCKFILE LOG ID COUNT
+// PIPLOCK_TEST_SABOTAGE=nosamefile takes the lock without the identity check
+// (open, lock, done), so that the test can be shown to fail without it.
+import * as fs from 'node:fs';
+import { acquire } from '../../src/acquire';
+import { openLockHandle } from '../../platform';
+import type { LockMode } from '../../platform';
+
+async function naive(lockfile: string, mode: LockMode): Promise<{ release(): void }> {
+  for (;;) {
+    const h = openLockHandle(lockfile);
+    if (mode === 'exclusive' ? h.tryLock() : h.tryRLock()) return { release: () => h.close() };
+    h.close();
+    await new Promise((r) => setTimeout(r, 1 + Math.random() * 3));
+  }
+}
+
+async function main(): Promise<void> {
+  const [lockfile, log, id, count] = process.argv.slice(2) as [string, string, string, string];
+  const fd = fs.openSync(log, 'a');
+  const sabotage = process.env.PIPLOCK_TEST_SABOTAGE === 'nosamefile';
+  for (let n = 0; n < Number(count); n++) {
+    const mode: LockMode = Math.random() < 0.5 ? 'exclusive' : 'shared';
+    const lock = sabotage ? await naive(lockfile, mode) : await acquire(lockfile, { mode, backoffStepMs: 2 });
+    fs.writeSync(fd, `E ${id}.${n} ${mode} ${process.pid}\n`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.random() * 3);
+    fs.writeSync(fd, `X ${id}.${n}\n`);
+    try {
+      if (mode === 'exclusive') fs.unlinkSync(lockfile);
+    } catch {
+      // (Windows) still open elsewhere
+    }
+    lock.release();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`unlink-holder: ${(err as Error).message}\n`);
+  process.exit(3);
+});
