@@ -19,6 +19,16 @@ export interface StatusEntry {
   registered: boolean;
 }
 
+/** Whether a parsed registry file has the shape of an entry (a truncated or foreign file must not crash status). */
+function isEntry(e: unknown): e is RegistryEntry {
+  if (typeof e !== 'object' || e === null) return false;
+  const r = e as Record<string, unknown>;
+  return (
+    Number.isInteger(r.pid) && (r.pid as number) > 0 && (r.mode === 'shared' || r.mode === 'exclusive') &&
+    (r.state === 'holding' || r.state === 'waiting') && Array.isArray(r.command) && typeof r.since === 'number'
+  );
+}
+
 /** The live registry entries of `lockfile`; removes the entries of dead runners. */
 export function readRegistry(lockfile: string): RegistryEntry[] {
   const dir = sideDir(lockfile);
@@ -36,8 +46,9 @@ export function readRegistry(lockfile: string): RegistryEntry[] {
     try {
       e = JSON.parse(fs.readFileSync(file, 'utf8')) as RegistryEntry;
     } catch {
-      continue; // removed meanwhile
+      continue; // removed meanwhile, or not JSON
     }
+    if (!isEntry(e)) continue; // corrupt or foreign: ignored, never a crash
     if (processAlive(e.pid, e.start)) {
       out.push(e);
     } else {
