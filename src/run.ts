@@ -10,7 +10,7 @@ import { createLogger } from './log';
 import { mkdirs } from './mkdirs';
 import { childEnv, nestedDecision } from './nested';
 import { Registration } from './registry';
-import { describeErrno, LockError } from '../platform';
+import { backendName, describeErrno, LockError } from '../platform';
 import type { LockMode } from '../platform';
 
 /** Exit status when the lock could not be taken: the seed's. */
@@ -90,7 +90,7 @@ export async function run(command: string[], opts: RunOptions): Promise<number> 
   } finally {
     stopNotices?.();
   }
-  log.debug(`${mode} lock taken; running ${JSON.stringify(command)}`, { lockfile });
+  if (log.enabled('debug')) log.debug(`${mode} lock taken with ${backendName()}; running ${JSON.stringify(command)}`, { lockfile });
   // A lock file deleted or replaced while held would let newcomers in: notice it, say so, and lock the new file too.
   const stopGuard = guardLockFile(lock, lockfile, (message) => log.warn(message, { lockfile }));
   try {
