@@ -69,6 +69,9 @@ describe('odd paths and places', function () {
   });
 
   it('a lock path that is a symlink locks its target (documented)', async function () {
+    // Under Wine a symlink made by Node is not a Windows reparse point, and locking through it does not behave as
+    // on Windows; real Windows also needs a privilege to make one. Untested there.
+    if (IS_WINDOWS) this.skip();
     const dir = tmpDir();
     const target = path.join(dir, 'real.lock');
     const link = path.join(dir, 'pip.lock');

@@ -37,7 +37,7 @@ describe('stress run (short)', function () {
   function shortOptions(): StressOptions {
     // Linux: ~250 acquisitions of every kind with kills, ~10 s on 2 cores. Under Wine every process start costs ~0.3 s.
     return IS_WINDOWS
-      ? { ...defaultOptions(), workers: 3, acquisitions: 6, killRate: 0.15 }
+      ? { ...defaultOptions(), workers: 3, acquisitions: 10, killRate: 0.2, exclusivePct: 35 }
       : { ...defaultOptions(), workers: 8, acquisitions: 30, killRate: 0.1 };
   }
 

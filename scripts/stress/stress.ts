@@ -264,7 +264,13 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
     }
   }
   const result = check(fs.readFileSync(logFile, 'utf8'));
-  if (!opts.keep && result.violations.length === 0 && errors.length === 0) fs.rmSync(dir, { recursive: true, force: true });
+  if (!opts.keep && result.violations.length === 0 && errors.length === 0) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Windows: pip.exe, a link to the running node.exe, cannot be deleted while node runs
+    }
+  }
   return {
     ...result,
     participants,
