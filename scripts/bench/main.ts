@@ -148,7 +148,7 @@ async function handoff(): Promise<void> {
       await lineOf(holder, /^held/);
       const waiters: Array<[string, Promise<string>]> = [];
       for (let i = 0; i < perCycle; i++) {
-        const p = spawn(process.execPath, [CLI, '--lockfile', lockfile, '--mode', 'shared', '--', 'date', '+%s%N'], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const p = spawn(process.execPath, [CLI, '--lockfile', lockfile, '--mode', 'shared', '--notice-after', '1h', '--', 'date', '+%s%N'], { stdio: ['ignore', 'pipe', 'inherit'] });
         const s = spawn(PY, [SEED, '--lockfile', lockfile, '--mode', 'shared', '--', 'date', '+%s%N'], { stdio: ['ignore', 'pipe', 'inherit'] });
         waiters.push(['piplock', collect(p)], ['seed', collect(s)]);
       }
@@ -174,7 +174,7 @@ async function saturation(): Promise<void> {
     for (const kind of r % 2 === 0 ? ['piplock', 'seed'] : ['seed', 'piplock']) {
       const lockfile = path.join(tmp(), 'pip.lock');
       const runner = (mode: string, cmd: string[]): string[] =>
-        kind === 'piplock' ? [process.execPath, CLI, '--lockfile', lockfile, '--mode', mode, '--', ...cmd] : [PY, SEED, '--lockfile', lockfile, '--mode', mode, '--', ...cmd];
+        kind === 'piplock' ? [process.execPath, CLI, '--lockfile', lockfile, '--mode', mode, '--notice-after', '1h', '--', ...cmd] : [PY, SEED, '--lockfile', lockfile, '--mode', mode, '--', ...cmd];
       let stop = false;
       const live = new Set<ChildProcess>();
       const loader = (): void => {
