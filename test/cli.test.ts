@@ -56,9 +56,10 @@ describe('runner CLI', function () {
 
   it('holds the lock, in the mode of the command, while the command runs', async function () {
     const lockfile = path.join(tmpDir(), 'pip.lock');
-    // Inside the command, another process tries both modes once.
+    // Inside the command, an unrelated process (not a nested runner: PIPLOCK_HELD removed) tries both modes once.
     const probe = `const {execFileSync}=require('child_process');
-      const t=(m)=>{try{execFileSync(process.execPath,[${JSON.stringify(CLI)},'--lockfile',${JSON.stringify(lockfile)},'--mode',m,'--timeout','0','--',process.execPath,'-e','0'],{stdio:'ignore'});return 'free'}catch{return 'busy'}};
+      const env={...process.env}; delete env.PIPLOCK_HELD;
+      const t=(m)=>{try{execFileSync(process.execPath,[${JSON.stringify(CLI)},'--lockfile',${JSON.stringify(lockfile)},'--mode',m,'--timeout','0','--',process.execPath,'-e','0'],{stdio:'ignore',env});return 'free'}catch{return 'busy'}};
       console.log(t('shared')+' '+t('exclusive'))`;
     const shared = await runCli(['--lockfile', lockfile, '--mode', 'shared', '--', NODE, '-e', probe]);
     assert.equal(shared.stdout.trim(), 'free busy', shared.stderr);

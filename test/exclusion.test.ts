@@ -15,7 +15,7 @@ const CASES: Array<[LockMode, LockMode, boolean]> = [
 
 describe('reader-writer exclusion between processes', function () {
   for (const [held, asked, coexist] of CASES) {
-    it(`${asked} request ${coexist ? 'coexists with' : 'is refused by'} a ${held} holder in another process`, async function () {
+    it(`${asked} request ${coexist ? 'coexists with' : 'is refused by'} ${held === 'exclusive' ? 'an' : 'a'} ${held} holder in another process`, async function () {
       const lockfile = path.join(tmpDir(), 'pip.lock');
       const holder = await startHolder(lockfile, held);
       try {
