@@ -77,7 +77,8 @@ function sameFile(handle: LockHandle, path: string): boolean {
  * lock keeps the seed's semantics; only piplock looks at the gate.
  */
 class GatedTry {
-  private gate: Gate | undefined;
+  /** null: no gate can be had here (a read-only place); the lock works without writer preference. */
+  private gate: Gate | null | undefined;
   private gateHeld = false;
 
   constructor(
@@ -87,8 +88,8 @@ class GatedTry {
   ) {}
 
   try(): TryResult {
-    if (!this.gateHeld) {
-      this.gate ??= openGate(this.path);
+    if (this.gate === undefined) this.gate = tryOpenGate(this.path);
+    if (!this.gateHeld && this.gate !== null) {
       const g = this.gate.tryEnter(this.mode);
       if (!g) return { busy: true, atGate: true };
       if (g === 'abandoned') this.onWarning?.(`the writer-preference gate of '${this.path}' was abandoned by a process that died while waiting; taken over`);
@@ -119,6 +120,19 @@ class GatedTry {
     this.gate?.close();
     this.gate = undefined;
     if (wasHeld) signalRelease(this.path);
+  }
+}
+
+/**
+ * The gate lives beside the lock file. Where it cannot be made (a read-only
+ * file system or directory holding an existing lock file), locking must still
+ * work, as flock alone does there; only writer preference is lost.
+ */
+function tryOpenGate(path: string): Gate | null {
+  try {
+    return openGate(path);
+  } catch {
+    return null;
   }
 }
 
