@@ -36,9 +36,11 @@ describe('stress run (short)', function () {
 
   function shortOptions(): StressOptions {
     // Linux: ~250 acquisitions of every kind with kills, ~10 s on 2 cores. Under Wine every process start costs ~0.3 s.
+    // The deadline and lock timeout turn a participant stuck for good into a reported error well within this test's timeout.
+    const bounds = { deadlineMs: 120_000, lockTimeoutMs: 60_000 };
     return IS_WINDOWS
-      ? { ...defaultOptions(), workers: 3, acquisitions: 10, killRate: 0.2, exclusivePct: 35 }
-      : { ...defaultOptions(), workers: 8, acquisitions: 30, killRate: 0.1 };
+      ? { ...defaultOptions(), ...bounds, workers: 3, acquisitions: 10, killRate: 0.2, exclusivePct: 35 }
+      : { ...defaultOptions(), ...bounds, workers: 8, acquisitions: 30, killRate: 0.1 };
   }
 
   it('no exclusive holder overlaps another holder, with random kills, across every kind of participant', async function () {
@@ -56,8 +58,9 @@ describe('stress run (short)', function () {
   });
 
   it('checks the checker: with locking switched off in the harness it reports violations', async function () {
-    const opts = { ...shortOptions(), noLock: true, killRate: 0, exclusivePct: 50 };
-    // Overlap without a lock is a matter of chance: a few tries make a miss all but impossible.
+    // Holds of 300 ms or more against process starts of ~0.3 s (Wine) make overlaps, without a lock, all but certain;
+    // a few tries make a miss practically impossible.
+    const opts = { ...shortOptions(), deadlineMs: 60_000, noLock: true, killRate: 0, exclusivePct: 50, minHoldMs: 300 };
     let violations = 0;
     for (let i = 0; i < 3 && violations === 0; i++) violations = (await runStress(opts)).violations.length;
     assert.ok(violations > 0, 'no violation seen with locking off: the checker (or the harness) proves nothing');

@@ -5,7 +5,8 @@
  * that no exclusive holder overlapped any other holder.
  *
  * usage: node dist/scripts/stress/stress.js [--workers N] [--acquisitions M]
- *        [--long] [--kill-rate P] [--no-lock] [--keep] [--quiet]
+ *        [--long] [--kill-rate P] [--exclusive-percent P] [--kinds K,...]
+ *        [--min-hold MS] [--lock-timeout S] [--deadline S] [--no-lock] [--keep] [--dir D]
  *
  * --no-lock is the harness's own switch to check the checker: every
  * participant gets a lock file of its own, so nothing excludes anything and
@@ -52,6 +53,15 @@ export interface StressOptions {
   kinds?: Kind[];
   /** Percentage of exclusive acquisitions among the lib and explicit-mode kinds. */
   exclusivePct: number;
+  /** Every holder holds at least this long (the check-the-checker run needs overlaps). */
+  minHoldMs: number;
+  /** The lock timeout of every piplock participant: a lock stuck for good shows up as errors, not as a hang. */
+  lockTimeoutMs: number;
+  /**
+   * After this long no new participant starts, and any still running 30 s
+   * later is killed and reported as an error: the run always ends.
+   */
+  deadlineMs: number;
   dir?: string;
   keep: boolean;
   progress?: (line: string) => void;
@@ -79,6 +89,9 @@ export function defaultOptions(): StressOptions {
     killWindowMs: IS_WINDOWS ? 1500 : 400,
     noLock: false,
     exclusivePct: 15,
+    minHoldMs: 0,
+    lockTimeoutMs: 30 * 60_000,
+    deadlineMs: Infinity,
     keep: false,
   };
 }
@@ -120,9 +133,12 @@ function envWithPath(bin: string, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return env;
 }
 
+const STUCK_GRACE_MS = 30_000;
+
 interface Live {
   child: ChildProcess;
   participant: string;
+  kind: Kind;
   group: boolean;
   exited: boolean;
   killed: boolean;
@@ -151,11 +167,13 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
 
   function commandFor(kind: Kind, participant: string, victim: boolean): { argv: string[]; count: number; group: boolean } {
     // A participant chosen to be killed holds longer, so that the kill often finds it holding rather than waiting.
-    const holdMax = victim ? opts.killWindowMs : 10;
-    const holdMs = (): string => String(Math.floor(Math.random() * holdMax));
+    const holdMax = Math.max(victim ? opts.killWindowMs : 10, opts.minHoldMs + 1);
+    const holdMs = (): string => String(opts.minHoldMs + Math.floor(Math.random() * (holdMax - opts.minHoldMs)));
     const id = `${participant}.0`;
     const lock = lockFor(participant);
-    const cli = (mode: string, cmd: string[]): string[] => [process.execPath, CLI, '--lockfile', lock, '--mode', mode, '--', ...cmd];
+    const timeout = `${opts.lockTimeoutMs}ms`;
+    const seconds = String(opts.lockTimeoutMs / 1000);
+    const cli = (mode: string, cmd: string[]): string[] => [process.execPath, CLI, '--lockfile', lock, '--mode', mode, '--timeout', timeout, '--', ...cmd];
     switch (kind) {
       case 'cli-shared':
         return { argv: cli('shared', [...hold(), logFile, id, 'shared', holdMs()]), count: 1, group: false };
@@ -167,18 +185,19 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
         return { argv: cli('auto', [...hold(), logFile, id, 'shared', holdMs()]), count: 1, group: false };
       case 'lib': {
         const count = 1 + Math.floor(Math.random() * 5);
-        return { argv: [process.execPath, LIB_HOLDER, lock, logFile, participant, String(count), String(opts.exclusivePct), String(holdMax)], count, group: false };
+        const holdArgs = [String(opts.minHoldMs), String(holdMax), String(opts.lockTimeoutMs)];
+        return { argv: [process.execPath, LIB_HOLDER, lock, logFile, participant, String(count), String(opts.exclusivePct), ...holdArgs], count, group: false };
       }
       // The seed runner's command does not inherit its lock: kill its whole process group, as a crash of the action would.
       case 'seed-shared':
-        return { argv: ['python3', SEED, '--lockfile', lock, '--mode', 'auto', '--', ...hold(), logFile, id, 'shared', holdMs()], count: 1, group: true };
+        return { argv: ['python3', SEED, '--lockfile', lock, '--mode', 'auto', '--timeout', seconds, '--', ...hold(), logFile, id, 'shared', holdMs()], count: 1, group: true };
       case 'seed-pip':
-        return { argv: ['python3', SEED, '--lockfile', lock, '--mode', 'auto', '--', ...seedPip, logFile, id, 'exclusive', holdMs()], count: 1, group: true };
+        return { argv: ['python3', SEED, '--lockfile', lock, '--mode', 'auto', '--timeout', seconds, '--', ...seedPip, logFile, id, 'exclusive', holdMs()], count: 1, group: true };
       // flock(1)'s command inherits the locked descriptor, so killing flock alone leaves the lock with its command.
       case 'flock-s':
-        return { argv: ['flock', '-s', lock, ...hold(), logFile, id, 'shared', holdMs()], count: 1, group: false };
+        return { argv: ['flock', '-s', '-w', seconds, lock, ...hold(), logFile, id, 'shared', holdMs()], count: 1, group: false };
       case 'flock-x':
-        return { argv: ['flock', '-x', lock, ...hold(), logFile, id, 'exclusive', holdMs()], count: 1, group: false };
+        return { argv: ['flock', '-x', '-w', seconds, lock, ...hold(), logFile, id, 'exclusive', holdMs()], count: 1, group: false };
     }
   }
 
@@ -196,27 +215,47 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
     }
   }
 
+  const live = new Set<Live>();
   function runOne(kind: Kind, participant: string): { count: number; done: Promise<void> } {
     const victim = Math.random() < opts.killRate;
     const { argv, count, group } = commandFor(kind, participant, victim);
     participants++;
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env, detached: group && !IS_WINDOWS });
-    const live: Live = { child, participant, group: group && !IS_WINDOWS, exited: false, killed: false };
+    const me: Live = { child, participant, kind, group: group && !IS_WINDOWS, exited: false, killed: false };
+    live.add(me);
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     let timer: NodeJS.Timeout | undefined;
-    if (victim) timer = setTimeout(() => kill(live), Math.random() * opts.killWindowMs);
+    if (victim) timer = setTimeout(() => kill(me), Math.random() * opts.killWindowMs);
     const done = new Promise<void>((resolve) => {
+      const finish = (): void => {
+        live.delete(me);
+        resolve();
+      };
       child.on('error', (err) => {
         errors.push(`${kind} ${participant}: ${err.message}`);
-        live.exited = true;
-        resolve();
+        me.exited = true;
+        finish();
       });
-      child.on('close', (code, signal) => {
-        live.exited = true;
+      // 'exit', not 'close': a process that inherited the stderr pipe may outlive the participant.
+      // Under Wine that happens when a runner is killed while libuv has its command created but
+      // still suspended, before the job that would kill it: the command then never runs.
+      child.on('exit', (code, signal) => {
+        me.exited = true;
         if (timer) clearTimeout(timer);
-        if (!live.killed && code !== 0) errors.push(`${kind} ${participant}: exit ${code ?? signal}: ${stderr.trim().slice(-300)}`);
-        resolve();
+        const report = (): void => {
+          if (!me.killed && code !== 0) errors.push(`${kind} ${participant}: exit ${code ?? signal}: ${stderr.trim().slice(-300)}`);
+          finish();
+        };
+        if (child.stderr!.readableEnded) return report();
+        const drained = setTimeout(() => {
+          child.stderr!.destroy();
+          report();
+        }, 2000);
+        child.stderr!.once('end', () => {
+          clearTimeout(drained);
+          report();
+        });
       });
     });
     return { count, done };
@@ -238,7 +277,7 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
   let made = 0;
   async function worker(w: number): Promise<void> {
     let n = 0;
-    for (let i = 0; n < opts.acquisitions; i++) {
+    for (let i = 0; n < opts.acquisitions && performance.now() - started < opts.deadlineMs; i++) {
       const kind = pickKind();
       const { count, done } = runOne(kind, `w${w}-${i}-${kind}`);
       n += count;
@@ -250,7 +289,18 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
       }
     }
   }
+  // Past the deadline, and a grace for the last participants, whoever still runs is stuck: kill and report it.
+  let stuckTimer: NodeJS.Timeout | undefined;
+  if (Number.isFinite(opts.deadlineMs)) {
+    stuckTimer = setTimeout(() => {
+      for (const l of live) {
+        errors.push(`${l.kind} ${l.participant}: still running ${STUCK_GRACE_MS / 1000} s after the deadline, killed`);
+        kill(l);
+      }
+    }, opts.deadlineMs + STUCK_GRACE_MS);
+  }
   await Promise.all(Array.from({ length: opts.workers }, (_, w) => worker(w)));
+  clearTimeout(stuckTimer);
   const elapsedMs = performance.now() - started;
   fs.closeSync(logFd);
 
@@ -323,6 +373,9 @@ function parseArgs(argv: string[]): StressOptions {
     } else if (a === '--kill-rate') opts.killRate = num();
     else if (a === '--exclusive-percent') opts.exclusivePct = num();
     else if (a === '--kinds') opts.kinds = argv[++i]!.split(',') as Kind[];
+    else if (a === '--deadline') opts.deadlineMs = num() * 1000;
+    else if (a === '--lock-timeout') opts.lockTimeoutMs = num() * 1000;
+    else if (a === '--min-hold') opts.minHoldMs = num();
     else if (a === '--no-lock') opts.noLock = true;
     else if (a === '--keep') opts.keep = true;
     else if (a === '--dir') opts.dir = argv[++i];
