@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { SpawnOptions } from 'node:child_process';
 import * as os from 'node:os';
 import { withParentDeathSignal } from '../platform/pdeathsig-linux';
+import { armSpawnGuard } from '../platform/spawn-guard-windows';
 
 /** A command that could not be started: 127 when it does not exist, 126 when it cannot be executed. */
 export class SpawnError extends Error {
@@ -33,9 +34,16 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
 export function runChild(command: string, args: readonly string[], options: SpawnOptions = {}): Promise<number> {
   return new Promise((resolve, reject) => {
     // Linux: the command is SIGKILLed if the runner dies, so that it never runs on without the lock.
-    // Windows needs nothing here: libuv puts every non-detached child in a kill-on-close job of the runner's.
+    // Windows: libuv puts every non-detached child in a kill-on-close job of the runner's; the guard
+    // covers the moment before it does.
     const viaSetpriv = process.platform === 'linux' && !options.detached ? withParentDeathSignal(command, args, (options.env ?? process.env).PATH, options.cwd?.toString()) : undefined;
-    const child = viaSetpriv ? spawn(viaSetpriv.command, viaSetpriv.args, { stdio: 'inherit', ...options }) : spawn(command, args, { stdio: 'inherit', ...options });
+    const guard = process.platform === 'win32' && !options.detached ? armSpawnGuard() : undefined;
+    let child;
+    try {
+      child = viaSetpriv ? spawn(viaSetpriv.command, viaSetpriv.args, { stdio: 'inherit', ...options }) : spawn(command, args, { stdio: 'inherit', ...options });
+    } finally {
+      guard?.spawned();
+    }
     const forward = (sig: NodeJS.Signals): void => {
       if (process.platform !== 'win32') child.kill(sig);
     };
