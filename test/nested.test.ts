@@ -30,6 +30,21 @@ describe('nested runners', function () {
     assert.equal(r.status, 0, r.stderr);
   });
 
+  it('a python-runner action inside an exclusive holder of the same file proceeds, and its child sees PIPLOCK_HELD', async function () {
+    // Node stands in for Python; a pip_install_python_deps.py script asks for the exclusive lock, like a pip action.
+    const dir = tmpDir();
+    const lockfile = path.join(dir, 'pip.lock');
+    const script = path.join(dir, 'pip_install_python_deps.py');
+    fs.writeFileSync(script, 'process.stdout.write(String(process.env.PIPLOCK_HELD));');
+    const gn = ['--gn-root', dir, '--current-path', dir, '--default-toolchain', '//t:t', '--current-toolchain', '//t:t', '--python', NODE];
+    const args = ['python-runner', ...gn, '--lockfile', lockfile, '--timeout', '2s', '--', script];
+    const r = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--', ...inner(args)]);
+    assert.equal(r.status, 0, r.stderr);
+    let canonical = fs.realpathSync.native(lockfile);
+    if (process.platform === 'win32' || process.platform === 'darwin') canonical = canonical.toLowerCase();
+    assert.equal(r.stdout.split('\n')[1], `exclusive:${canonical}`);
+  });
+
   it('exclusive inside an exclusive holder proceeds', async function () {
     const lockfile = path.join(tmpDir(), 'pip.lock');
     const r = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--', ...inner(['--lockfile', lockfile, '--mode', 'exclusive', '--timeout', '2s', ...quick])]);

@@ -93,6 +93,41 @@ describe('piplock status', function () {
     assert.equal(text.status, 0);
   });
 
+  it('lists python-runner actions too: a pip action holding, a shared action waiting', async function () {
+    // Node stands in for Python: python-runner --python NODE runs `node SCRIPT`. The script's name makes it a pip action.
+    const dir = tmpDir();
+    const lockfile = path.join(dir, 'pip.lock');
+    const pipScript = path.join(dir, 'pip_install_python_deps.py');
+    fs.writeFileSync(pipScript, HOLD);
+    fs.writeFileSync(path.join(dir, 'other.py'), '');
+    const gn = ['python-runner', '--gn-root', dir, '--current-path', dir, '--default-toolchain', '//t:t', '--current-toolchain', '//t:t', '--python', NODE, '--lockfile', lockfile];
+    const pip = spawn(NODE, [CLI, ...gn, '--', pipScript], { stdio: ['pipe', 'pipe', 'pipe'], cwd: dir });
+    cleanup.push(async () => {
+      pip.stdin!.end();
+      await exited(pip);
+    });
+    await waitForLine(pip, /^held \d+/);
+    const waiter = runCli([...gn, '--', path.join(dir, 'other.py')], { cwd: dir });
+    let s: Status | undefined;
+    for (let i = 0; i < 100; i++) {
+      s = await status(lockfile);
+      if (s.entries.some((e) => e.state === 'waiting')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(s);
+    const holder = s.entries.find((e) => e.state === 'holding');
+    assert.ok(holder, JSON.stringify(s));
+    assert.equal(holder.pid, pip.pid);
+    assert.equal(holder.mode, 'exclusive');
+    assert.deepEqual(holder.command, [NODE, pipScript]);
+    const waiting = s.entries.find((e) => e.state === 'waiting');
+    assert.ok(waiting, JSON.stringify(s));
+    assert.equal(waiting.mode, 'shared');
+    pip.stdin!.end();
+    assert.equal((await waiter).status, 0);
+    assert.deepEqual((await status(lockfile)).entries, [], 'no entries once both are done');
+  });
+
   it('a free lock file, or one never used, is reported free with status 0', async function () {
     const lockfile = path.join(tmpDir(), 'never-used.lock');
     const r = await runCli(['status', lockfile]);

@@ -1,11 +1,9 @@
 import type { SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { acquire } from '../acquire';
 import { runChild, SpawnError } from '../child';
-import { formatDuration, LockTimeoutError } from '../errors';
+import { runLocked } from '../locked';
 import type { Logger } from '../log';
-import { LockError } from '../../platform';
 import type { LockMode } from '../../platform';
 import type { RunnerArgs } from './args';
 import { ExpressionError } from './errors';
@@ -113,7 +111,7 @@ export async function runPythonAction(args: RunnerArgs, log: Logger): Promise<nu
     return RUNNER_FAILURE_STATUS;
   }
   try {
-    const status = await runLocked(args, log, original, pythonArgs, { cwd, env, stdio: output ? ['inherit', output.fd, output.fd] : 'inherit' });
+    const status = await runPythonLocked(args, log, original, pythonArgs, { cwd, env, stdio: output ? ['inherit', output.fd, output.fd] : 'inherit' });
     if (status !== 0) {
       log.debug(`command failed; exit status ${status}`);
       if (output) writeAll(1, output.read());
@@ -135,39 +133,28 @@ export async function runPythonAction(args: RunnerArgs, log: Logger): Promise<nu
 }
 
 /** Takes the lock, runs the interpreter, and lets go of the lock as soon as the command has exited. */
-async function runLocked(args: RunnerArgs, log: Logger, original: string[], pythonArgs: string[], options: SpawnOptions): Promise<number> {
-  const lockfile = path.resolve(args.lockfile);
-  const mode = lockModeFor(args.module, original);
-  let lock;
-  try {
-    fs.mkdirSync(path.dirname(lockfile), { recursive: true });
-    lock = await acquire(lockfile, {
-      mode,
-      timeoutMs: args.timeoutMs,
-      onBusy: (attempt, waited) => log.debug(`lock busy, attempt ${attempt} after ${formatDuration(waited)}`, { lockfile, mode }),
-    });
-  } catch (err) {
-    if (err instanceof LockError || err instanceof LockTimeoutError) {
+async function runPythonLocked(args: RunnerArgs, log: Logger, original: string[], pythonArgs: string[], options: SpawnOptions): Promise<number> {
+  const candidates = pythonCandidates(args.python);
+  const locked = {
+    lockfile: args.lockfile,
+    mode: lockModeFor(args.module, original),
+    timeoutMs: args.timeoutMs,
+    // No waiting notice: ninja holds an action's output until the action ends, so it would only
+    // add noise to the build log after the wait. `piplock status` answers during the build.
+    noticeAfterMs: Infinity,
+    command: [...candidates[0]!, ...pythonArgs],
+    log,
+    env: options.env,
+  };
+  return runLocked(locked, async (env) => {
+    try {
+      return await spawnPython(candidates, pythonArgs, { ...options, env }, log);
+    } catch (err) {
+      if (!(err instanceof SpawnError)) throw err;
       log.error(err.message);
-      return RUNNER_FAILURE_STATUS;
+      return err.status;
     }
-    const e = err as NodeJS.ErrnoException;
-    if (e.syscall === 'mkdir') {
-      log.error(`cannot create the directory of lock file '${lockfile}': ${e.code}`);
-      return RUNNER_FAILURE_STATUS;
-    }
-    throw err;
-  }
-  try {
-    log.debug(`${mode} lock taken`, { lockfile });
-    return await spawnPython(pythonCandidates(args.python), pythonArgs, options, log);
-  } catch (err) {
-    if (!(err instanceof SpawnError)) throw err;
-    log.error(err.message);
-    return err.status;
-  } finally {
-    lock.release();
-  }
+  });
 }
 
 /** Runs the first interpreter of the list that exists. */

@@ -1,0 +1,119 @@
+import * as path from 'node:path';
+import { acquire } from './acquire';
+import { formatDuration, LockTimeoutError } from './errors';
+import { guardLockFile } from './guard';
+import type { Logger } from './log';
+import { mkdirs } from './mkdirs';
+import { childEnv, nestedDecision } from './nested';
+import { Registration } from './registry';
+import { backendName, describeErrno, LockError } from '../platform';
+import type { LockMode } from '../platform';
+
+/** Exit status when the lock could not be taken: the seed's. */
+export const LOCK_FAILURE_STATUS = 1;
+
+/** The waiting notice: first after --notice-after (default 5 s), then every 30 s. */
+export const DEFAULT_NOTICE_AFTER_MS = 5000;
+export const NOTICE_EVERY_MS = 30_000;
+
+export interface LockedRunOptions {
+  lockfile: string;
+  mode: LockMode;
+  timeoutMs?: number;
+  /** Infinity: no notice. */
+  noticeAfterMs?: number;
+  /** What `piplock status` shows as this holder's command. */
+  command: readonly string[];
+  log: Logger;
+  /** The child's environment before PIPLOCK_HELD is added. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Says on stderr, while the runner waits, how long it has waited and who holds the lock. */
+function startNotices(lockfile: string, mode: LockMode, afterMs: number, log: Logger): () => void {
+  const start = performance.now();
+  let every: NodeJS.Timeout | undefined;
+  const notice = (): void => {
+    // Only now, after seconds of waiting, is the code that reads the registry loaded.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { describeHolders } = require('./status') as typeof import('./status');
+    const waited = formatDuration(performance.now() - start);
+    log.warn(`waited ${waited} for ${mode === 'exclusive' ? 'an' : 'a'} ${mode} lock on '${lockfile}'; ${describeHolders(lockfile)}`);
+  };
+  if (!Number.isFinite(afterMs)) return () => {};
+  const first = setTimeout(() => {
+    notice();
+    every = setInterval(notice, NOTICE_EVERY_MS);
+    every.unref();
+  }, afterMs);
+  first.unref();
+  return () => {
+    clearTimeout(first);
+    if (every) clearInterval(every);
+  };
+}
+
+/**
+ * What both runners do around their command: skip locking when an ancestor
+ * piplock already holds the lock, register as waiting then holding (for
+ * `piplock status`), give waiting notices, take the lock, watch the lock file
+ * while the command runs, and let go once `start` has settled. `start` gets
+ * the child's environment, PIPLOCK_HELD included. Resolves with start's status,
+ * or LOCK_FAILURE_STATUS after saying on stderr why the lock was not taken.
+ */
+export async function runLocked(o: LockedRunOptions, start: (env: NodeJS.ProcessEnv | undefined) => Promise<number>): Promise<number> {
+  const { log, mode } = o;
+  const lockfile = path.resolve(o.lockfile);
+  const nested = nestedDecision(lockfile, mode);
+  if (typeof nested === 'object') {
+    log.error(nested.error);
+    return LOCK_FAILURE_STATUS;
+  }
+  if (nested === 'inherited') {
+    log.debug(`an ancestor piplock holds the lock; running ${JSON.stringify(o.command)} without locking again`, { lockfile, mode });
+    return start(o.env);
+  }
+  let lock;
+  const registration = new Registration(lockfile, mode, [...o.command]);
+  let stopNotices: (() => void) | undefined;
+  try {
+    mkdirs(path.dirname(lockfile));
+    lock = await acquire(lockfile, {
+      mode,
+      timeoutMs: o.timeoutMs,
+      onWarning: (message) => log.warn(message, { lockfile }),
+      onBusy: (attempt, waited) => {
+        if (attempt === 1) {
+          registration.set('waiting');
+          stopNotices = startNotices(lockfile, mode, o.noticeAfterMs ?? DEFAULT_NOTICE_AFTER_MS, log);
+        }
+        log.debug(`lock busy, attempt ${attempt} after ${formatDuration(waited)}`, { lockfile, mode });
+      },
+    });
+    registration.set('holding');
+  } catch (err) {
+    registration.remove();
+    if (err instanceof LockError || err instanceof LockTimeoutError) {
+      log.error(err.message);
+      return LOCK_FAILURE_STATUS;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e.syscall === 'mkdir') {
+      log.error(`cannot create directory '${e.path}' for lock file '${lockfile}': ${describeErrno(e.code)}`);
+      return LOCK_FAILURE_STATUS;
+    }
+    throw err;
+  } finally {
+    stopNotices?.();
+  }
+  if (log.enabled('debug')) log.debug(`${mode} lock taken with ${backendName()}; running ${JSON.stringify(o.command)}`, { lockfile });
+  // A lock file deleted or replaced while held would let newcomers in: notice it, say so, and lock the new file too.
+  const stopGuard = guardLockFile(lock, lockfile, (message) => log.warn(message, { lockfile }));
+  try {
+    return await start(childEnv(lockfile, mode, o.env ?? process.env));
+  } finally {
+    stopGuard();
+    registration.remove();
+    lock.release();
+  }
+}
