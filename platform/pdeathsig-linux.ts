@@ -19,7 +19,8 @@ let setprivPath: string | null | undefined;
 
 function isExecutableFile(p: string): boolean {
   try {
-    if (!fs.statSync(p).isFile()) return false;
+    // No exception for the common miss: a PATH search misses in most directories, and on the hand-off path.
+    if (!fs.statSync(p, { throwIfNoEntry: false })?.isFile()) return false;
     fs.accessSync(p, fs.constants.X_OK);
     return true;
   } catch {
@@ -37,8 +38,8 @@ export function findExecutable(command: string, pathVar: string | undefined, cwd
   return undefined;
 }
 
-/** setpriv from util-linux, looked up once on the runner's own PATH. */
-function setpriv(): string | undefined {
+/** setpriv from util-linux, looked up once on the runner's own PATH (call early to take that off the hand-off path). */
+export function setpriv(): string | undefined {
   if (setprivPath === undefined) setprivPath = findExecutable('setpriv', process.env.PATH) ?? null;
   return setprivPath ?? undefined;
 }

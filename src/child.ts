@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { SpawnOptions } from 'node:child_process';
 import * as os from 'node:os';
-import { withParentDeathSignal } from '../platform/pdeathsig-linux';
+import { setpriv, withParentDeathSignal } from '../platform/pdeathsig-linux';
 import { armSpawnGuard } from '../platform/spawn-guard-windows';
 
 /** A command that could not be started: 127 when it does not exist, 126 when it cannot be executed. */
@@ -25,6 +25,11 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
   if (code !== null) return code;
   const n = signal ? os.constants.signals[signal] : undefined;
   return n === undefined ? 1 : 128 + n;
+}
+
+/** Does once, ahead of time, what the first spawn would otherwise do on the way from lock to command. */
+export function prepareToSpawn(): void {
+  if (process.platform === 'linux') setpriv();
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { acquire } from './acquire';
+import { prepareToSpawn } from './child';
 import { formatDuration, LockTimeoutError } from './errors';
 import { guardLockFile } from './guard';
 import type { Logger } from './log';
@@ -76,6 +77,10 @@ export async function runLocked(o: LockedRunOptions, start: (env: NodeJS.Process
   let lock;
   const registration = new Registration(lockfile, mode, [...o.command]);
   let stopNotices: (() => void) | undefined;
+  // Everything the command's start needs is ready before the lock is: from the moment it is granted
+  // only the spawn stands between the lock and the command (hand-off latency).
+  const env = childEnv(lockfile, mode, o.env ?? process.env);
+  prepareToSpawn();
   try {
     mkdirs(path.dirname(lockfile));
     lock = await acquire(lockfile, {
@@ -90,7 +95,6 @@ export async function runLocked(o: LockedRunOptions, start: (env: NodeJS.Process
         log.debug(`lock busy, attempt ${attempt} after ${formatDuration(waited)}`, { lockfile, mode });
       },
     });
-    registration.set('holding');
   } catch (err) {
     registration.remove();
     if (err instanceof LockError || err instanceof LockTimeoutError) {
@@ -107,10 +111,13 @@ export async function runLocked(o: LockedRunOptions, start: (env: NodeJS.Process
     stopNotices?.();
   }
   if (log.enabled('debug')) log.debug(`${mode} lock taken with ${backendName()}; running ${JSON.stringify(o.command)}`, { lockfile });
+  // The command first; the bookkeeping below can wait the millisecond it takes.
+  const running = start(env);
+  registration.set('holding');
   // A lock file deleted or replaced while held would let newcomers in: notice it, say so, and lock the new file too.
   const stopGuard = guardLockFile(lock, lockfile, (message) => log.warn(message, { lockfile }));
   try {
-    return await start(childEnv(lockfile, mode, o.env ?? process.env));
+    return await running;
   } finally {
     stopGuard();
     registration.remove();
