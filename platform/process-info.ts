@@ -2,10 +2,15 @@ import * as fs from 'node:fs';
 
 /**
  * A token that tells this process apart from a later one with the same PID:
- * on Linux the start time in clock ticks (/proc/PID/stat, field 22);
- * undefined elsewhere, where only liveness is checked.
+ * on Linux the start time in clock ticks (/proc/PID/stat, field 22), on
+ * Windows the creation time; undefined elsewhere, where only liveness is
+ * checked.
  */
 export function startTag(pid: number): string | undefined {
+  if (process.platform === 'win32') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('./process-times-windows') as typeof import('./process-times-windows')).processCreationTime(pid);
+  }
   if (process.platform !== 'linux') return undefined;
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');

@@ -18,7 +18,7 @@ export interface RegistryEntry {
   command: string[];
   /** When it started waiting or holding, ms since the epoch. */
   since: number;
-  /** Tells this process from a later one with the same PID (Linux). */
+  /** Tells this process from a later one with the same PID (Linux: start time; Windows: creation time). */
   start?: string;
 }
 

@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { startTag } from '../platform/process-info';
+import { registryFile } from '../src/registry';
 import { CLI, exited, NODE, runCli, tmpDir, waitForLine } from './support/procs';
 
 interface Status {
@@ -126,6 +128,23 @@ describe('piplock status', function () {
     pip.stdin!.end();
     assert.equal((await waiter).status, 0);
     assert.deepEqual((await status(lockfile)).entries, [], 'no entries once both are done');
+  });
+
+  it('takes an entry for a dead runner whose PID a later process reuses: start time on Linux, creation time on Windows', async function () {
+    // The live process here is this test; the entry claims its PID but another start, as a killed runner's would.
+    if (process.platform !== 'linux' && process.platform !== 'win32') this.skip(); // elsewhere only liveness is checked (README)
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const tag = startTag(process.pid);
+    assert.ok(tag !== undefined && tag === startTag(process.pid), 'a stable start tag for a running process');
+    const file = registryFile(lockfile, process.pid);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const entry = { pid: process.pid, mode: 'exclusive', state: 'holding', command: ['gone'], since: Date.now(), start: `${tag}0` };
+    fs.writeFileSync(file, JSON.stringify(entry));
+    assert.deepEqual((await status(lockfile)).entries, [], 'the dead runner is not listed');
+    assert.ok(!fs.existsSync(file), 'and its entry is removed');
+    fs.writeFileSync(file, JSON.stringify({ ...entry, start: tag }));
+    assert.deepEqual((await status(lockfile)).entries.map((e) => e.pid), [process.pid], 'with the start it really has, it is listed');
+    fs.unlinkSync(file);
   });
 
   it('a free lock file, or one never used, is reported free with status 0', async function () {
