@@ -52,6 +52,7 @@ describe('stress run (short)', function () {
     assert.deepEqual(s.errors, [], report);
     assert.deepEqual(s.violations, [], report);
     assert.ok(s.freeAfter, report);
+    assert.deepEqual(s.statusAfter, [], report);
     assert.ok(s.acquisitions >= opts.workers * opts.acquisitions * 0.5, report);
     assert.ok(s.exclusive > 0 && s.shared > 0, report);
     assert.deepEqual(s.kindsUsed, availableKinds());

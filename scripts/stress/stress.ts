@@ -20,6 +20,9 @@ import * as path from 'node:path';
 import { check } from './checker';
 import type { CheckResult } from './checker';
 import { acquire } from '../../src/acquire';
+import { sideDir } from '../../platform/names';
+import { lockStatus } from '../../src/status';
+import type { StatusEntry } from '../../src/status';
 
 const IS_WINDOWS = process.platform === 'win32';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -76,6 +79,10 @@ export interface StressSummary extends CheckResult {
   throughput: number;
   /** Whether the lock was free once every participant had gone. */
   freeAfter: boolean;
+  /** Registry entries left by killed runners, found once every participant had gone. */
+  leftEntries: number;
+  /** What `piplock status` showed then: must be nothing (no ghosts). */
+  statusAfter: StatusEntry[];
   kindsUsed: Kind[];
   dir: string;
   logFile: string;
@@ -304,6 +311,17 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
   const elapsedMs = performance.now() - started;
   fs.closeSync(logFd);
 
+  // Killed runners leave their registry entries behind; status must show none of them.
+  let leftEntries = 0;
+  let statusAfter: StatusEntry[] = [];
+  if (!opts.noLock) {
+    try {
+      leftEntries = fs.readdirSync(sideDir(lockfile)).filter((n) => /^\d+\.json$/.test(n)).length;
+    } catch {
+      // no registry directory: nobody ever waited or held through the CLI
+    }
+    statusAfter = lockStatus(lockfile);
+  }
   // Nothing may stay locked once every participant has gone (an orphaned command would show up here too).
   let freeAfter = true;
   if (!opts.noLock) {
@@ -329,6 +347,8 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
     elapsedMs,
     throughput: result.acquisitions / (elapsedMs / 1000),
     freeAfter,
+    leftEntries,
+    statusAfter,
     kindsUsed: kinds,
     dir,
     logFile,
@@ -345,6 +365,7 @@ export function formatSummary(s: StressSummary, opts: StressOptions): string {
     `  malformed:     ${s.malformed.length}`,
     `  errors:        ${s.errors.length}`,
     `  lock free after: ${s.freeAfter ? 'yes' : 'NO'}`,
+    `  status after:  ${s.statusAfter.length === 0 ? 'nothing listed' : `${s.statusAfter.length} GHOST(S): ${s.statusAfter.map((e) => `${e.pid} ${e.state}`).join(', ')}`} (registry entries left by killed runners: ${s.leftEntries})`,
     `  longest wait:  ${s.longestWaitMs.toFixed(0)} ms (library participants, acquire() call to lock held)`,
     `  elapsed:       ${(s.elapsedMs / 1000).toFixed(1)} s, throughput ${s.throughput.toFixed(1)} acquisitions/s`,
   ];
@@ -395,7 +416,7 @@ async function main(): Promise<void> {
   opts.progress = (l) => void fs.writeSync(2, `stress: ${l}\n`);
   const s = await runStress(opts);
   fs.writeSync(1, formatSummary(s, opts));
-  const failed = s.violations.length > 0 || s.malformed.length > 0 || s.errors.length > 0 || !s.freeAfter;
+  const failed = s.violations.length > 0 || s.malformed.length > 0 || s.errors.length > 0 || !s.freeAfter || s.statusAfter.length > 0;
   process.exit(failed ? 1 : 0);
 }
 
