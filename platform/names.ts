@@ -12,7 +12,8 @@ export function sideDir(lockfile: string): string {
 }
 
 /**
- * The lock file's canonical path: symlinks resolved where the file exists,
+ * The lock file's canonical path: symlinks resolved (those of its directory
+ * when the file does not exist yet),
  * lower-cased on Windows and macOS (case-insensitive by default), so that two
  * spellings of one file give the same kernel object names.
  */
@@ -21,7 +22,13 @@ export function canonicalLockPath(lockfile: string): string {
   try {
     p = fs.realpathSync.native(p);
   } catch {
-    // not there yet: the resolved path will do
+    // Not there yet (the first runner on a new build directory): its directory, resolved, and its
+    // name, so that the name is the same before and after the file is created.
+    try {
+      p = path.join(fs.realpathSync.native(path.dirname(p)), path.basename(p));
+    } catch {
+      // no directory either: the resolved path will do
+    }
   }
   return process.platform === 'win32' || process.platform === 'darwin' ? p.toLowerCase() : p;
 }

@@ -77,12 +77,13 @@ export async function runLocked(o: LockedRunOptions, start: (env: NodeJS.Process
   let lock;
   const registration = new Registration(lockfile, mode, [...o.command]);
   let stopNotices: (() => void) | undefined;
-  // Everything the command's start needs is ready before the lock is: from the moment it is granted
-  // only the spawn stands between the lock and the command (hand-off latency).
-  const env = childEnv(lockfile, mode, o.env ?? process.env);
-  prepareToSpawn();
+  let env: NodeJS.ProcessEnv;
   try {
     mkdirs(path.dirname(lockfile));
+    // Everything the command's start needs is ready before the lock is: from the moment it is granted
+    // only the spawn stands between the lock and the command (hand-off latency).
+    env = childEnv(lockfile, mode, o.env ?? process.env);
+    prepareToSpawn();
     lock = await acquire(lockfile, {
       mode,
       timeoutMs: o.timeoutMs,

@@ -45,6 +45,25 @@ describe('nested runners', function () {
     assert.equal(r.stdout.split('\n')[1], `exclusive:${canonical}`);
   });
 
+  it('shared inside an exclusive holder proceeds when the lock file is new and its directory a symlink (or junction)', async function () {
+    // The outer runner names its lock in PIPLOCK_HELD before the file exists; the inner one after. Both must
+    // resolve the directory, or the inner runner waits for its own ancestor.
+    const base = tmpDir();
+    const real = path.join(base, 'real');
+    const link = path.join(base, 'link');
+    fs.mkdirSync(real);
+    try {
+      fs.symlinkSync(real, link, 'junction'); // 'junction' is for Windows, where it needs no privilege; POSIX ignores it
+    } catch (err) {
+      if (process.platform === 'win32') this.skip(); // no junctions here: the canonical-name code is the same on POSIX
+      throw err;
+    }
+    const lockfile = path.join(link, 'pip.lock');
+    assert.ok(!fs.existsSync(lockfile));
+    const r = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--', ...inner(['--lockfile', lockfile, '--mode', 'shared', '--timeout', '2s', ...quick])]);
+    assert.equal(r.status, 0, r.stderr);
+  });
+
   it('exclusive inside an exclusive holder proceeds', async function () {
     const lockfile = path.join(tmpDir(), 'pip.lock');
     const r = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--', ...inner(['--lockfile', lockfile, '--mode', 'exclusive', '--timeout', '2s', ...quick])]);
