@@ -27,6 +27,16 @@ async function status(lockfile: string): Promise<Status> {
   return JSON.parse(r.stdout) as Status;
 }
 
+/** The status once it lists a waiter (or after 10 s, for the assertions to say what is missing). */
+async function statusOnceWaiting(lockfile: string): Promise<Status> {
+  let s = await status(lockfile);
+  for (let i = 0; i < 100 && !s.entries.some((e) => e.state === 'waiting'); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    s = await status(lockfile);
+  }
+  return s;
+}
+
 describe('piplock status', function () {
   const cleanup: Array<() => Promise<void> | void> = [];
   afterEach(async function () {
@@ -41,13 +51,7 @@ describe('piplock status', function () {
       await exited(runner);
     });
     const waiter = runCli(['--lockfile', lockfile, '--mode', 'shared', '--', NODE, '-e', '0']);
-    let s: Status | undefined;
-    for (let i = 0; i < 100; i++) {
-      s = await status(lockfile);
-      if (s.entries.some((e) => e.state === 'waiting')) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(s);
+    const s = await statusOnceWaiting(lockfile);
     const holder = s.entries.find((e) => e.state === 'holding');
     assert.ok(holder, JSON.stringify(s));
     assert.equal(holder.pid, runner.pid);
@@ -110,13 +114,7 @@ describe('piplock status', function () {
     });
     await waitForLine(pip, /^held \d+/);
     const waiter = runCli([...gn, '--', path.join(dir, 'other.py')], { cwd: dir });
-    let s: Status | undefined;
-    for (let i = 0; i < 100; i++) {
-      s = await status(lockfile);
-      if (s.entries.some((e) => e.state === 'waiting')) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(s);
+    const s = await statusOnceWaiting(lockfile);
     const holder = s.entries.find((e) => e.state === 'holding');
     assert.ok(holder, JSON.stringify(s));
     assert.equal(holder.pid, pip.pid);
