@@ -9,6 +9,13 @@ import * as path from 'node:path';
  * started through util-linux `setpriv --pdeathsig KILL -- COMMAND ARGS`, which
  * sets it and execs the command in place (one extra exec, about 1 ms).
  *
+ * The signal only covers a runner that dies after setpriv has set it. A
+ * runner killed between the fork and that moment (about a millisecond) would
+ * leave the command unprotected, and setpriv does not check its parent. So
+ * setpriv runs `/bin/sh -c` with a check of $PPID, read after the signal was
+ * set, against the runner's PID; on a mismatch the command never starts.
+ * That costs one exec of sh (dash: well under a millisecond).
+ *
  * Limits, by the kernel's design: the signal is sent when the runner exits,
  * just after its descriptors (and so the lock) were closed, which leaves a
  * window of microseconds; it reaches the command only, not processes the
@@ -40,7 +47,10 @@ export function findExecutable(command: string, pathVar: string | undefined, cwd
 
 /** setpriv from util-linux, looked up once on the runner's own PATH (call early to take that off the hand-off path). */
 export function setpriv(): string | undefined {
-  if (setprivPath === undefined) setprivPath = findExecutable('setpriv', process.env.PATH) ?? null;
+  if (setprivPath === undefined) {
+    setprivPath = findExecutable('setpriv', process.env.PATH) ?? null;
+    hasSh();
+  }
   return setprivPath ?? undefined;
 }
 
@@ -58,5 +68,15 @@ export function withParentDeathSignal(
 ): { command: string; args: string[] } | undefined {
   const sp = setpriv();
   if (sp === undefined || findExecutable(command, pathVar, cwd) === undefined) return undefined;
-  return { command: sp, args: ['--pdeathsig', 'KILL', '--', command, ...args] };
+  if (!hasSh()) return { command: sp, args: ['--pdeathsig', 'KILL', '--', command, ...args] };
+  const parentCheck = `[ "$PPID" = ${process.pid} ] || exit 1; exec "$@"`;
+  return { command: sp, args: ['--pdeathsig', 'KILL', '--', SH, '-c', parentCheck, 'piplock', command, ...args] };
+}
+
+const SH = '/bin/sh';
+let sh: boolean | undefined;
+
+function hasSh(): boolean {
+  if (sh === undefined) sh = isExecutableFile(SH);
+  return sh;
 }
