@@ -3,6 +3,8 @@
  * told apart from a later process with the same PID by the creation time
  * (GetProcessTimes), as Linux does with /proc/PID/stat's start time.
  */
+import { isNullHandle, kernel32Function } from './kernel32';
+
 const PROCESS_QUERY_LIMITED_INFORMATION = 0x1000;
 
 type Handle = unknown;
@@ -17,16 +19,13 @@ let k: Kernel32Times | undefined;
 
 function kernel32(): Kernel32Times {
   if (k) return k;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const koffi = require('koffi') as typeof import('koffi');
-  const lib = koffi.load('kernel32.dll');
-  const fn = (ret: string, name: string, args: string[]) => lib.func('__stdcall', name, ret, args) as unknown as (...a: unknown[]) => never;
+  const fn = kernel32Function;
   k = {
     OpenProcess: fn('void *', 'OpenProcess', ['uint32_t', 'bool', 'uint32_t']),
     // A FILETIME is two 32-bit halves of a 64-bit count: read as one uint64 on little-endian x64 and arm64.
     GetProcessTimes: fn('bool', 'GetProcessTimes', ['void *', '_Out_ uint64_t *', '_Out_ uint64_t *', '_Out_ uint64_t *', '_Out_ uint64_t *']),
     CloseHandle: fn('bool', 'CloseHandle', ['void *']),
-    isNull: (h) => h === null || koffi.address(h) === 0n,
+    isNull: isNullHandle,
   };
   return k;
 }

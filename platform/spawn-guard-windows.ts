@@ -11,6 +11,8 @@
  * does, so that only the command itself dies with the runner. The job handle
  * stays open until the runner exits.
  */
+import { isNullHandle, kernel32Function } from './kernel32';
+
 const JobObjectExtendedLimitInformation = 9;
 const JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE = 0x2000;
 const JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK = 0x1000;
@@ -32,17 +34,14 @@ const jobs: Handle[] = []; // never closed: closing a job handle would kill the 
 
 function kernel32(): Kernel32Job {
   if (k) return k;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const koffi = require('koffi') as typeof import('koffi');
-  const lib = koffi.load('kernel32.dll');
-  const fn = (ret: string, name: string, args: string[]) => lib.func('__stdcall', name, ret, args) as unknown as (...a: unknown[]) => never;
+  const fn = kernel32Function;
   k = {
     CreateJobObjectW: fn('void *', 'CreateJobObjectW', ['void *', 'void *']),
     SetInformationJobObject: fn('bool', 'SetInformationJobObject', ['void *', 'int', 'void *', 'uint32_t']),
     AssignProcessToJobObject: fn('bool', 'AssignProcessToJobObject', ['void *', 'void *']),
     GetCurrentProcess: fn('void *', 'GetCurrentProcess', []),
     CloseHandle: fn('bool', 'CloseHandle', ['void *']),
-    isNull: (h) => h === null || koffi.address(h) === 0n,
+    isNull: isNullHandle,
   };
   return k;
 }

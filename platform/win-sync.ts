@@ -4,6 +4,8 @@
  * are made synchronously, on the main thread; only event waits go through
  * `.async`, and always with a bounded timeout.
  */
+import { isNullHandle, kernel32Function } from './kernel32';
+
 type Handle = unknown;
 
 export interface Kernel32Sync {
@@ -29,10 +31,7 @@ let k: Kernel32Sync | undefined;
 
 export function kernel32Sync(): Kernel32Sync {
   if (k) return k;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const koffi = require('koffi') as typeof import('koffi');
-  const lib = koffi.load('kernel32.dll');
-  const fn = (ret: string, name: string, args: string[]) => lib.func('__stdcall', name, ret, args) as unknown as ((...a: unknown[]) => never) & { async: (...a: unknown[]) => void };
+  const fn = kernel32Function;
   const wait = fn('uint32_t', 'WaitForSingleObject', ['void *', 'uint32_t']);
   k = {
     CreateMutexW: fn('void *', 'CreateMutexW', ['void *', 'bool', 'str16']),
@@ -45,7 +44,7 @@ export function kernel32Sync(): Kernel32Sync {
     ResetEvent: fn('bool', 'ResetEvent', ['void *']),
     CloseHandle: fn('bool', 'CloseHandle', ['void *']),
     GetLastError: fn('uint32_t', 'GetLastError', []),
-    isNull: (h) => h === null || koffi.address(h) === 0n,
+    isNull: isNullHandle,
   };
   return k;
 }
