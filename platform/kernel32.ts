@@ -1,23 +1,110 @@
 /**
- * kernel32 through koffi, loaded once for the Windows modules of platform/
- * that declare plain functions (windows.ts declares its own struct types).
+ * kernel32 through koffi: every Win32 function piplock calls, declared once,
+ * on first use (Windows only). Win32 BOOL is a 32-bit int, declared as such
+ * and tested against 0, because koffi decodes a C `bool` return as its low
+ * bit. Types are anonymous, so that two copies of piplock in one process do
+ * not clash in koffi's global type registry.
  */
-export type Kernel32Function = ((...a: unknown[]) => never) & { async: (...a: unknown[]) => void };
+type Handle = unknown;
 
-let koffi: typeof import('koffi') | undefined;
-let lib: ReturnType<typeof import('koffi').load> | undefined;
+export interface Kernel32 {
+  CreateFileW(name: string, access: number, share: number, sa: null, disposition: number, flags: number, template: null): Handle;
+  LockFileEx(h: Handle, flags: number, reserved: number, lenLow: number, lenHigh: number, ov: object): boolean;
+  UnlockFileEx(h: Handle, reserved: number, lenLow: number, lenHigh: number, ov: object): boolean;
+  GetFileType(h: Handle): number;
+  GetFileInformationByHandle(h: Handle, info: Record<string, number>): boolean;
+  CloseHandle(h: Handle): boolean;
 
-/** A __stdcall kernel32 function; throws where koffi or kernel32 cannot be loaded. */
-export function kernel32Function(ret: string, name: string, args: string[]): Kernel32Function {
-  if (!lib) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    koffi = require('koffi') as typeof import('koffi');
-    lib = koffi.load('kernel32.dll');
-  }
-  return lib.func('__stdcall', name, ret, args) as unknown as Kernel32Function;
+  CreateMutexW(sa: null, initialOwner: boolean, name: string): Handle;
+  CreateEventW(sa: null, manualReset: boolean, initialState: boolean, name: string): Handle;
+  OpenEventW(access: number, inherit: boolean, name: string): Handle;
+  WaitForSingleObject(h: Handle, ms: number): number;
+  waitAsync(h: Handle, ms: number, done: (err: unknown, result: number) => void): void;
+  ReleaseMutex(h: Handle): boolean;
+  SetEvent(h: Handle): boolean;
+  ResetEvent(h: Handle): boolean;
+
+  CreateJobObjectW(sa: null, name: null): Handle;
+  SetInformationJobObject(job: Handle, infoClass: number, info: Buffer, size: number): boolean;
+  AssignProcessToJobObject(job: Handle, process: Handle): boolean;
+  GetCurrentProcess(): Handle;
+  OpenProcess(access: number, inherit: boolean, pid: number): Handle;
+  GetProcessTimes(h: Handle, creation: bigint[], exit: bigint[], kernel: bigint[], user: bigint[]): boolean;
+
+  GetLastError(): number;
+  /** Whether a returned HANDLE is NULL. */
+  isNull(h: Handle): boolean;
+  /** Whether a returned HANDLE is INVALID_HANDLE_VALUE (-1 at the pointer width of this process). */
+  isInvalid(h: Handle): boolean;
 }
 
-/** Whether a HANDLE or pointer that koffi returned is NULL. */
-export function isNullHandle(h: unknown): boolean {
-  return h === null || koffi!.address(h) === 0n;
+let k32: Kernel32 | undefined;
+
+/** kernel32, loaded on first call; throws where koffi or kernel32 cannot be loaded. */
+export function kernel32(): Kernel32 {
+  if (k32) return k32;
+  const koffi = require('koffi') as typeof import('koffi');
+  const lib = koffi.load('kernel32.dll');
+  const invalid = (1n << BigInt(8 * koffi.sizeof('void *'))) - 1n;
+  const OVERLAPPED = koffi.struct({
+    Internal: 'uintptr_t',
+    InternalHigh: 'uintptr_t',
+    Offset: 'uint32_t',
+    OffsetHigh: 'uint32_t',
+    hEvent: 'void *',
+  });
+  const BY_HANDLE_FILE_INFORMATION = koffi.struct({
+    dwFileAttributes: 'uint32_t',
+    ftCreationTimeLow: 'uint32_t',
+    ftCreationTimeHigh: 'uint32_t',
+    ftLastAccessTimeLow: 'uint32_t',
+    ftLastAccessTimeHigh: 'uint32_t',
+    ftLastWriteTimeLow: 'uint32_t',
+    ftLastWriteTimeHigh: 'uint32_t',
+    dwVolumeSerialNumber: 'uint32_t',
+    nFileSizeHigh: 'uint32_t',
+    nFileSizeLow: 'uint32_t',
+    nNumberOfLinks: 'uint32_t',
+    nFileIndexHigh: 'uint32_t',
+    nFileIndexLow: 'uint32_t',
+  });
+  const raw = (ret: unknown, name: string, args: unknown[]) =>
+    lib.func('__stdcall', name, ret as string, args as string[]) as unknown as ((...a: unknown[]) => never) & { async: (...a: unknown[]) => void };
+  // BOOL: int32 on the wire, a JS boolean for callers.
+  const bool = (name: string, args: unknown[]) => {
+    const f = raw('int32_t', name, args);
+    return (...a: unknown[]): boolean => (f(...a.map((x) => (typeof x === 'boolean' ? Number(x) : x))) as number) !== 0;
+  };
+  const wait = raw('uint32_t', 'WaitForSingleObject', ['void *', 'uint32_t']);
+  const inoutOverlapped = koffi.inout(koffi.pointer(OVERLAPPED));
+  k32 = {
+    CreateFileW: raw('void *', 'CreateFileW', ['str16', 'uint32_t', 'uint32_t', 'void *', 'uint32_t', 'uint32_t', 'void *']),
+    LockFileEx: bool('LockFileEx', ['void *', 'uint32_t', 'uint32_t', 'uint32_t', 'uint32_t', inoutOverlapped]),
+    UnlockFileEx: bool('UnlockFileEx', ['void *', 'uint32_t', 'uint32_t', 'uint32_t', inoutOverlapped]),
+    GetFileType: raw('uint32_t', 'GetFileType', ['void *']),
+    GetFileInformationByHandle: bool('GetFileInformationByHandle', ['void *', koffi.out(koffi.pointer(BY_HANDLE_FILE_INFORMATION))]),
+    CloseHandle: bool('CloseHandle', ['void *']),
+
+    CreateMutexW: raw('void *', 'CreateMutexW', ['void *', 'int32_t', 'str16']),
+    CreateEventW: raw('void *', 'CreateEventW', ['void *', 'int32_t', 'int32_t', 'str16']),
+    OpenEventW: raw('void *', 'OpenEventW', ['uint32_t', 'int32_t', 'str16']),
+    WaitForSingleObject: wait,
+    waitAsync: (h, ms, done) => wait.async(h, ms, done),
+    ReleaseMutex: bool('ReleaseMutex', ['void *']),
+    SetEvent: bool('SetEvent', ['void *']),
+    ResetEvent: bool('ResetEvent', ['void *']),
+
+    CreateJobObjectW: raw('void *', 'CreateJobObjectW', ['void *', 'void *']),
+    SetInformationJobObject: bool('SetInformationJobObject', ['void *', 'int', 'void *', 'uint32_t']),
+    AssignProcessToJobObject: bool('AssignProcessToJobObject', ['void *', 'void *']),
+    GetCurrentProcess: raw('void *', 'GetCurrentProcess', []),
+    OpenProcess: raw('void *', 'OpenProcess', ['uint32_t', 'int32_t', 'uint32_t']),
+    // A FILETIME is two 32-bit halves of a 64-bit count: read as one uint64 on little-endian x64 and arm64.
+    GetProcessTimes: bool('GetProcessTimes', ['void *', '_Out_ uint64_t *', '_Out_ uint64_t *', '_Out_ uint64_t *', '_Out_ uint64_t *']),
+
+    GetLastError: raw('uint32_t', 'GetLastError', []),
+    isNull: (h) => h === null || koffi.address(h) === 0n,
+    isInvalid: (h) => h !== null && koffi.address(h) === invalid,
+  };
+  return k32;
 }

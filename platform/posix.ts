@@ -1,107 +1,47 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import type { FileIdentity, LockHandle } from './lock-handle';
-import { LockError } from './lock-handle';
-import { posixError } from './errors';
-
-const LOCK_SH = 1;
-const LOCK_EX = 2;
-const LOCK_NB = 4;
-const LOCK_UN = 8;
-
-/** flock(2) with errno surfaced as a Node-style code; returns the code or undefined on success. */
-type Flock = (fd: number, op: number) => string | undefined;
-
-let flockImpl: Flock | undefined;
-let flockBackendName: string | undefined;
-
-function fsExtFlock(): Flock {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const fsExt = require('fs-ext') as { flockSync(fd: number, flags: string): void };
-  const names: Record<number, string> = {
-    [LOCK_SH | LOCK_NB]: 'shnb',
-    [LOCK_EX | LOCK_NB]: 'exnb',
-    [LOCK_UN]: 'un',
-  };
-  return (fd, op) => {
-    try {
-      fsExt.flockSync(fd, names[op]!);
-      return undefined;
-    } catch (err) {
-      return (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
-    }
-  };
-}
-
-function koffiFlock(): Flock {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const koffi = require('koffi') as typeof import('koffi');
-  const libc = koffi.load(process.platform === 'darwin' ? '/usr/lib/libSystem.B.dylib' : 'libc.so.6');
-  const flock = libc.func('int flock(int fd, int op)') as (fd: number, op: number) => number;
-  const byNumber = new Map<number, string>();
-  for (const [name, num] of Object.entries(os.constants.errno)) if (!byNumber.has(num)) byNumber.set(num, name);
-  return (fd, op) => {
-    if (flock(fd, op) === 0) return undefined;
-    const errno = koffi.errno();
-    return byNumber.get(errno) ?? `errno ${errno}`;
-  };
-}
-
 /**
- * fs-ext is a compiled addon and an optional dependency; where it is absent or
- * failed to build, libc's flock through koffi does the same job.
- * PIPLOCK_FLOCK=koffi forces the fallback so that it can be tested.
+ * POSIX (Linux, macOS, the BSDs): flock(2) on the lock file, flock on
+ * `<lockfile>.d/gate` for writer preference, and fs.watch on
+ * `<lockfile>.d/release` for the release signal. linux.ts adds what only
+ * Linux offers.
  */
-function getFlock(): Flock {
-  if (flockImpl) return flockImpl;
-  if (process.env.PIPLOCK_FLOCK !== 'koffi') {
-    try {
-      flockImpl = fsExtFlock();
-      flockBackendName = 'fs-ext';
-      return flockImpl;
-    } catch {
-      // fall through to koffi
-    }
-  }
-  flockImpl = koffiFlock();
-  flockBackendName = 'koffi';
-  return flockImpl;
-}
-
-export function posixBackend(): string {
-  getFlock();
-  return `flock (${flockBackendName})`;
-}
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LockError } from '../src/errors';
+import { posixError } from './error-text';
+import { flock, flockName, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from './flock';
+import { mkdirs } from './mkdirs';
+import { resolvedPath, sideDir } from './names';
+import type { FileIdentity, Gate, LockHandle, LockMode, Platform, ReleaseWaiter } from './types';
 
 function isBusy(code: string): boolean {
   return code === 'EAGAIN' || code === 'EWOULDBLOCK';
 }
 
-function openFd(path: string): number {
+function openFd(file: string): number {
   // O_NONBLOCK so that a FIFO cannot hang the open; it does nothing to regular files.
   const flags = fs.constants.O_CREAT | fs.constants.O_NONBLOCK;
   try {
-    return fs.openSync(path, flags | fs.constants.O_RDWR, 0o666);
+    return fs.openSync(file, flags | fs.constants.O_RDWR, 0o666);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // flock needs no write access: an existing lock file in a read-only place still works.
     if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
       try {
-        return fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+        return fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
       } catch {
         // report the first error, which says why the file could not be created or opened
       }
     }
-    throw posixError('open', path, code);
+    throw posixError('open', file, code);
   }
 }
 
 export class PosixLockHandle implements LockHandle {
   private fd: number;
-  private held: 'shared' | 'exclusive' | undefined;
+  private held: LockMode | undefined;
 
   constructor(readonly path: string) {
-    getFlock();
+    flock();
     this.fd = openFd(path);
     try {
       const st = fs.fstatSync(this.fd);
@@ -121,10 +61,10 @@ export class PosixLockHandle implements LockHandle {
     return this.lockAs('shared', LOCK_SH);
   }
 
-  private lockAs(mode: 'shared' | 'exclusive', op: number): boolean {
+  private lockAs(mode: LockMode, op: number): boolean {
     if (this.fd < 0) throw new LockError(`lock file '${this.path}' is closed`, 'EBADF');
     if (this.held === mode) return true;
-    const code = getFlock()(this.fd, op | LOCK_NB);
+    const code = flock()(this.fd, op | LOCK_NB);
     if (code === undefined) {
       this.held = mode;
       return true;
@@ -137,7 +77,7 @@ export class PosixLockHandle implements LockHandle {
 
   unlock(): void {
     if (this.fd < 0 || this.held === undefined) return;
-    const code = getFlock()(this.fd, LOCK_UN);
+    const code = flock()(this.fd, LOCK_UN);
     this.held = undefined;
     if (code !== undefined) throw posixError('unlock', this.path, code);
   }
@@ -155,3 +95,125 @@ export class PosixLockHandle implements LockHandle {
     return { dev: st.dev, ino: st.ino };
   }
 }
+
+/** The gate: flock on `<lockfile>.d/gate`, a file nobody but piplock looks at. */
+class PosixGate implements Gate {
+  private handle: PosixLockHandle;
+
+  constructor(lockfile: string) {
+    const file = path.join(sideDir(lockfile), 'gate');
+    try {
+      this.handle = new PosixLockHandle(file);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ENOENT') throw err;
+      mkdirs(sideDir(lockfile));
+      this.handle = new PosixLockHandle(file);
+    }
+  }
+
+  tryEnter(mode: LockMode): boolean {
+    return mode === 'exclusive' ? this.handle.tryLock() : this.handle.tryRLock();
+  }
+
+  leave(): void {
+    this.handle.unlock();
+  }
+
+  close(): void {
+    this.handle.close();
+  }
+}
+
+function releaseFile(lockfile: string): string {
+  return path.join(sideDir(lockfile), 'release');
+}
+
+/**
+ * Releasers set the times of `<lockfile>.d/release`, and waiters watch it
+ * with fs.watch (inotify on Linux, kqueue on macOS), which costs no thread
+ * while waiting. The file stays empty.
+ */
+class PosixReleaseWaiter implements ReleaseWaiter {
+  private watcher: fs.FSWatcher | undefined;
+  private pending = false;
+  private wake: (() => void) | undefined;
+
+  constructor(lockfile: string) {
+    const file = releaseFile(lockfile);
+    try {
+      fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_RDONLY | fs.constants.O_NONBLOCK, 0o666));
+      this.watcher = fs.watch(file, { persistent: true }, () => {
+        this.pending = true;
+        this.wake?.();
+      });
+      this.watcher.on('error', () => this.close());
+    } catch {
+      // no signal (read-only directory, no inotify left): polling alone
+      this.watcher = undefined;
+    }
+  }
+
+  wait(ms: number, abort?: AbortSignal): Promise<boolean> {
+    if (this.pending) {
+      this.pending = false;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve, reject) => {
+      const finish = (signalled: boolean): void => {
+        clearTimeout(timer);
+        abort?.removeEventListener('abort', onAbort);
+        this.wake = undefined;
+        this.pending = false;
+        resolve(signalled);
+      };
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        reject(abort!.reason);
+      };
+      const timer = setTimeout(() => finish(false), ms);
+      this.wake = () => finish(true);
+      if (abort?.aborted) onAbort();
+      else abort?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  close(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+    this.wake?.();
+  }
+}
+
+function signalRelease(lockfile: string): void {
+  try {
+    const now = new Date();
+    fs.utimesSync(releaseFile(lockfile), now, now);
+  } catch {
+    // a hint only: the waiters' polling still finds the lock free
+  }
+}
+
+/** macOS and other POSIX systems: no kernel lock listing, no start tags, no parent-death signal. */
+export const posix: Platform = {
+  lockBackend: flockName,
+  openLockHandle: (file) => new PosixLockHandle(file),
+  fileIdentity(file) {
+    const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+    return st === undefined ? undefined : { dev: st.dev, ino: st.ino };
+  },
+  // macOS's default file systems ignore case.
+  canonicalPath: (lockfile) => (process.platform === 'darwin' ? resolvedPath(lockfile).toLowerCase() : resolvedPath(lockfile)),
+  openGate: (lockfile) => new PosixGate(lockfile),
+  listenForRelease: (lockfile) => new PosixReleaseWaiter(lockfile),
+  signalRelease,
+  startTag: () => undefined,
+  kernelLockHolders: () => [],
+  prepareSpawn: () => {},
+  spawnPlan: (command, args) => ({ command, args: [...args], spawned: () => {} }),
+  forwardSignals: ['SIGINT', 'SIGTERM', 'SIGHUP'],
+  outliveSignals: [],
+  defaultPythons: [['python3'], ['python']],
+  caseInsensitiveEnv: false,
+  unlinkOpenFiles: true,
+};

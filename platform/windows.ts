@@ -1,8 +1,17 @@
+/**
+ * Windows: LockFileEx on byte 0 of the lock file, a named mutex as the
+ * writer-preference gate, a named event as the release signal, and a job
+ * object so that the command dies with the runner.
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FileIdentity, LockHandle } from './lock-handle';
-import { LockError } from './lock-handle';
-import { windowsError } from './errors';
+import { LockError } from '../src/errors';
+import { windowsError } from './error-text';
+import { kernel32 } from './kernel32';
+import { resolvedPath } from './names';
+import { objectName, setReleaseEvent, WindowsGate, WindowsReleaseWaiter } from './windows-objects';
+import { guardedSpawnPlan, processCreationTime } from './windows-process';
+import type { FileIdentity, LockHandle, LockMode, Platform } from './types';
 
 const GENERIC_READ = 0x80000000;
 const FILE_SHARE_ALL = 0x1 | 0x2 | 0x4; // READ | WRITE | DELETE: holders never block one another's open or a delete
@@ -16,64 +25,7 @@ const ERROR_ACCESS_DENIED = 5;
 const ERROR_SHARING_VIOLATION = 32;
 const ERROR_LOCK_VIOLATION = 33;
 const ERROR_NOT_LOCKED = 158;
-const ERROR_IO_PENDING = 997;
-
-type Handle = unknown;
-interface Kernel32 {
-  CreateFileW(name: string, access: number, share: number, sa: null, disposition: number, flags: number, template: null): Handle;
-  LockFileEx(h: Handle, flags: number, reserved: number, lenLow: number, lenHigh: number, ov: object): boolean;
-  UnlockFileEx(h: Handle, reserved: number, lenLow: number, lenHigh: number, ov: object): boolean;
-  CloseHandle(h: Handle): boolean;
-  GetFileType(h: Handle): number;
-  GetFileInformationByHandle(h: Handle, info: Record<string, number>): boolean;
-  GetLastError(): number;
-  address(h: Handle): bigint;
-}
-
-let k32: Kernel32 | undefined;
-
-function kernel32(): Kernel32 {
-  if (k32) return k32;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const koffi = require('koffi') as typeof import('koffi');
-  const lib = koffi.load('kernel32.dll');
-  const HANDLE = koffi.pointer('PIPLOCK_HANDLE', koffi.opaque());
-  const OVERLAPPED = koffi.struct('PIPLOCK_OVERLAPPED', {
-    Internal: 'uintptr_t',
-    InternalHigh: 'uintptr_t',
-    Offset: 'uint32_t',
-    OffsetHigh: 'uint32_t',
-    hEvent: 'void *',
-  });
-  const INFO = koffi.struct('PIPLOCK_BY_HANDLE_FILE_INFORMATION', {
-    dwFileAttributes: 'uint32_t',
-    ftCreationTimeLow: 'uint32_t',
-    ftCreationTimeHigh: 'uint32_t',
-    ftLastAccessTimeLow: 'uint32_t',
-    ftLastAccessTimeHigh: 'uint32_t',
-    ftLastWriteTimeLow: 'uint32_t',
-    ftLastWriteTimeHigh: 'uint32_t',
-    dwVolumeSerialNumber: 'uint32_t',
-    nFileSizeHigh: 'uint32_t',
-    nFileSizeLow: 'uint32_t',
-    nNumberOfLinks: 'uint32_t',
-    nFileIndexHigh: 'uint32_t',
-    nFileIndexLow: 'uint32_t',
-  });
-  const fn = (ret: unknown, name: string, args: unknown[]) =>
-    lib.func('__stdcall', name, ret as string, args as string[]) as unknown as (...a: unknown[]) => never;
-  k32 = {
-    CreateFileW: fn(HANDLE, 'CreateFileW', ['str16', 'uint32_t', 'uint32_t', 'void *', 'uint32_t', 'uint32_t', 'void *']),
-    LockFileEx: fn('bool', 'LockFileEx', [HANDLE, 'uint32_t', 'uint32_t', 'uint32_t', 'uint32_t', koffi.inout(koffi.pointer(OVERLAPPED))]),
-    UnlockFileEx: fn('bool', 'UnlockFileEx', [HANDLE, 'uint32_t', 'uint32_t', 'uint32_t', koffi.inout(koffi.pointer(OVERLAPPED))]),
-    CloseHandle: fn('bool', 'CloseHandle', [HANDLE]),
-    GetFileType: fn('uint32_t', 'GetFileType', [HANDLE]),
-    GetFileInformationByHandle: fn('bool', 'GetFileInformationByHandle', [HANDLE, koffi.out(koffi.pointer(INFO))]),
-    GetLastError: fn('uint32_t', 'GetLastError', []),
-    address: (h) => koffi.address(h),
-  };
-  return k32;
-}
+const ERROR_INVALID_HANDLE = 6;
 
 function overlappedAtZero(): object {
   return { Internal: 0, InternalHigh: 0, Offset: 0, OffsetHigh: 0, hEvent: null };
@@ -83,19 +35,17 @@ function overlappedAtZero(): object {
  * LockFileEx on one byte at offset 0, the byte py-filelock, fasteners,
  * gofrs/flock and fd-lock lock too, so that they all exclude one another.
  * Windows locks are mandatory: nothing may read or write that byte, so the
- * lock file stays empty.
+ * lock file stays empty. The handle is not overlapped, so LockFileEx with
+ * LOCKFILE_FAIL_IMMEDIATELY answers at once.
  */
 export class WindowsLockHandle implements LockHandle {
-  private handle: Handle | undefined;
-  private held: 'shared' | 'exclusive' | undefined;
+  private handle: unknown;
+  private held: LockMode | undefined;
 
   constructor(readonly path: string) {
     const k = kernel32();
     const h = k.CreateFileW(win32Name(path), GENERIC_READ, FILE_SHARE_ALL, null, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, null);
-    if (k.address(h) === 0xffffffffffffffffn) {
-      const code = k.GetLastError();
-      throw openError(path, code);
-    }
+    if (k.isInvalid(h)) throw openError(path, k.GetLastError());
     if (k.GetFileType(h) !== FILE_TYPE_DISK) {
       k.CloseHandle(h);
       throw new LockError(`cannot use '${path}' as a lock file: it is not a regular file`, 'ENOTREG');
@@ -111,7 +61,7 @@ export class WindowsLockHandle implements LockHandle {
     return this.lockAs('shared', 0);
   }
 
-  private lockAs(mode: 'shared' | 'exclusive', flags: number): boolean {
+  private lockAs(mode: LockMode, flags: number): boolean {
     const k = kernel32();
     if (this.handle === undefined) throw new LockError(`lock file '${this.path}' is closed`, 'EBADF');
     if (this.held === mode) return true;
@@ -122,7 +72,7 @@ export class WindowsLockHandle implements LockHandle {
       return true;
     }
     const code = k.GetLastError();
-    if (code === ERROR_LOCK_VIOLATION || code === ERROR_IO_PENDING) return false;
+    if (code === ERROR_LOCK_VIOLATION) return false;
     throw windowsError('lock', this.path, code);
   }
 
@@ -146,16 +96,19 @@ export class WindowsLockHandle implements LockHandle {
   }
 
   identity(): FileIdentity {
-    const k = kernel32();
-    const info: Record<string, number> = {};
-    if (this.handle === undefined || !k.GetFileInformationByHandle(this.handle, info)) {
-      throw windowsError('inspect', this.path, this.handle === undefined ? 6 : k.GetLastError());
-    }
-    return {
-      dev: BigInt(info.dwVolumeSerialNumber!),
-      ino: (BigInt(info.nFileIndexHigh!) << 32n) | BigInt(info.nFileIndexLow!),
-    };
+    if (this.handle === undefined) throw windowsError('inspect', this.path, ERROR_INVALID_HANDLE);
+    return handleIdentity(this.handle, this.path);
   }
+}
+
+function handleIdentity(h: unknown, file: string): FileIdentity {
+  const k = kernel32();
+  const info: Record<string, number> = {};
+  if (!k.GetFileInformationByHandle(h, info)) throw windowsError('inspect', file, k.GetLastError());
+  return {
+    dev: BigInt(info.dwVolumeSerialNumber!),
+    ino: (BigInt(info.nFileIndexHigh!) << 32n) | BigInt(info.nFileIndexLow!),
+  };
 }
 
 /** Go's os package uses the same bound: CreateDirectoryW's limit, a little under MAX_PATH (260). */
@@ -187,3 +140,37 @@ function openError(p: string, code: number): LockError {
   const transient = code === ERROR_ACCESS_DENIED || code === ERROR_SHARING_VIOLATION;
   return windowsError('open', p, code, transient);
 }
+
+/** NTFS ignores case by default. */
+function canonicalPath(lockfile: string): string {
+  return resolvedPath(lockfile).toLowerCase();
+}
+
+export const windows: Platform = {
+  lockBackend: () => 'LockFileEx (koffi)',
+  openLockHandle: (file) => new WindowsLockHandle(file),
+  fileIdentity(file) {
+    const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+    return st === undefined ? undefined : { dev: st.dev, ino: st.ino };
+  },
+  canonicalPath,
+  openGate: (lockfile) => new WindowsGate(lockfile, objectName(canonicalPath(lockfile))),
+  listenForRelease: (lockfile) => new WindowsReleaseWaiter(objectName(canonicalPath(lockfile), 'release')),
+  signalRelease(lockfile) {
+    try {
+      setReleaseEvent(objectName(canonicalPath(lockfile), 'release'));
+    } catch {
+      // a hint only: the waiters' polling still finds the lock free
+    }
+  },
+  startTag: processCreationTime,
+  kernelLockHolders: () => [],
+  prepareSpawn: () => {},
+  spawnPlan: guardedSpawnPlan,
+  // A console Ctrl-C or Ctrl-Break already reaches the command; forwarding would kill it outright.
+  forwardSignals: [],
+  outliveSignals: ['SIGINT', 'SIGBREAK', 'SIGHUP'],
+  defaultPythons: [['py', '-3'], ['python']],
+  caseInsensitiveEnv: true,
+  unlinkOpenFiles: false,
+};

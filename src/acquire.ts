@@ -1,14 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LockError, openLockHandle, pathIdentity } from '../platform';
-import type { LockHandle, LockMode } from '../platform';
-import { openGate } from '../platform/gate';
-import type { Gate } from '../platform/gate';
-import { listenForRelease, signalRelease } from '../platform/signal';
-import type { ReleaseWaiter } from '../platform/signal';
-import { LockTimeoutError } from './errors';
+import { platform, sameIdentity } from '../platform';
+import type { Gate, LockHandle, LockMode, ReleaseWaiter } from '../platform';
+import { LockError, LockTimeoutError } from './errors';
 import { Lock } from './lock';
 
-/** The seed's limits: 50 ms x attempt between tries, 30 minutes in all. */
+/** The reference runner's limits: 50 ms x attempt between tries, 30 minutes in all. */
 export const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
 export const DEFAULT_BACKOFF_STEP_MS = 50;
 /** How long an open error that may clear by itself (antivirus, a peer deleting the file) is retried before it is reported. */
@@ -42,14 +38,14 @@ type TryResult = { lock: Lock } | { busy: true; transient?: LockError; atGate?: 
 function tryOnce(path: string, mode: LockMode): TryResult {
   let handle: LockHandle;
   try {
-    handle = openLockHandle(path);
+    handle = platform.openLockHandle(path);
   } catch (err) {
     if (err instanceof LockError && err.transient) return { busy: true, transient: err };
     throw err;
   }
   try {
     const got = mode === 'exclusive' ? handle.tryLock() : handle.tryRLock();
-    if (got && sameFile(handle, path)) return { lock: new Lock(handle, mode, () => signalRelease(path)) };
+    if (got && sameFile(handle, path)) return { lock: new Lock(handle, mode, () => platform.signalRelease(path)) };
     handle.close();
     return { busy: true };
   } catch (err) {
@@ -61,24 +57,24 @@ function tryOnce(path: string, mode: LockMode): TryResult {
 function sameFile(handle: LockHandle, path: string): boolean {
   let now;
   try {
-    now = pathIdentity(path);
+    now = platform.fileIdentity(path);
   } catch {
     return false;
   }
-  if (now === undefined) return false;
-  const held = handle.identity();
-  return held.dev === now.dev && held.ino === now.ino;
+  return now !== undefined && sameIdentity(handle.identity(), now);
 }
 
 /**
- * Writer preference: an exclusive request takes the gate at its first try and
- * keeps it until it has the main lock; a shared request must pass the gate
- * before each try, so that it queues behind a waiting exclusive one. The main
- * lock keeps the seed's semantics; only piplock looks at the gate.
+ * One request for the lock, tried again and again. Writer preference: an
+ * exclusive request takes the gate at its first try and keeps it until it has
+ * the main lock; a shared request must pass the gate before each try, so that
+ * it queues behind a waiting exclusive one. The main lock keeps the reference
+ * runner's semantics; only piplock looks at the gate.
  */
-class GatedTry {
-  /** null: no gate can be had here (a read-only place); the lock works without writer preference. */
-  private gate: Gate | null | undefined;
+class GatedRequest {
+  private gateOpened = false;
+  /** Undefined where no gate can be had (a read-only place): the lock works without writer preference. */
+  private gate: Gate | undefined;
   private gateHeld = false;
 
   constructor(
@@ -87,9 +83,12 @@ class GatedTry {
     private readonly onWarning?: (message: string) => void,
   ) {}
 
-  try(): TryResult {
-    if (this.gate === undefined) this.gate = tryOpenGate(this.path);
-    if (!this.gateHeld && this.gate !== null) {
+  tryOnce(): TryResult {
+    if (!this.gateOpened) {
+      this.gate = tryOpenGate(this.path);
+      this.gateOpened = true;
+    }
+    if (!this.gateHeld && this.gate !== undefined) {
       const g = this.gate.tryEnter(this.mode);
       if (!g) return { busy: true, atGate: true };
       if (g === 'abandoned') this.onWarning?.(`the writer-preference gate of '${this.path}' was abandoned by a process that died while waiting; taken over`);
@@ -119,7 +118,8 @@ class GatedTry {
     this.leave();
     this.gate?.close();
     this.gate = undefined;
-    if (wasHeld) signalRelease(this.path);
+    this.gateOpened = false;
+    if (wasHeld) platform.signalRelease(this.path);
   }
 }
 
@@ -128,27 +128,27 @@ class GatedTry {
  * file system or directory holding an existing lock file), locking must still
  * work, as flock alone does there; only writer preference is lost.
  */
-function tryOpenGate(path: string): Gate | null {
+function tryOpenGate(path: string): Gate | undefined {
   try {
-    return openGate(path);
+    return platform.openGate(path);
   } catch {
-    return null;
+    return undefined;
   }
 }
 
 /** Takes the lock without waiting; null when it is busy (or an exclusive request is waiting, for a shared one). Throws only on real errors. */
 export function tryAcquire(path: string, mode: LockMode = 'exclusive'): Lock | null {
-  const t = new GatedTry(path, mode);
+  const request = new GatedRequest(path, mode);
   try {
-    const r = t.try();
+    const r = request.tryOnce();
     return 'lock' in r ? r.lock : null;
   } finally {
-    t.close();
+    request.close();
   }
 }
 
 /**
- * Polls with the seed's linear backoff until the lock is taken, the timeout
+ * Polls with the reference runner's linear backoff until the lock is taken, the timeout
  * passes (LockTimeoutError) or the signal aborts (its reason is thrown).
  * Between polls it also listens for the release signal of cooperating
  * holders, and retries as soon as one lets go.
@@ -160,18 +160,18 @@ export async function acquire(path: string, options: AcquireOptions = {}): Promi
   const transientLimit = options.transientLimitMs ?? DEFAULT_TRANSIENT_LIMIT_MS;
   const { signal } = options;
   const start = performance.now();
-  const gated = new GatedTry(path, mode, options.onWarning);
+  const request = new GatedRequest(path, mode, options.onWarning);
   let waiter: ReleaseWaiter | undefined;
   let transientSince: number | undefined;
   let quickRetries = 0;
   try {
     for (let attempt = 1; ; ) {
       signal?.throwIfAborted();
-      let r = gated.try();
+      let r = request.tryOnce();
       if (!('lock' in r) && waiter === undefined && timeoutMs > 0) {
         // Listen before the next try, so that a release between the two is not missed.
-        waiter = listenForRelease(path);
-        r = gated.try();
+        waiter = platform.listenForRelease(path);
+        r = request.tryOnce();
       }
       if ('lock' in r) return r.lock;
       const waited = performance.now() - start;
@@ -194,7 +194,7 @@ export async function acquire(path: string, options: AcquireOptions = {}): Promi
       attempt++;
     }
   } finally {
-    gated.close();
+    request.close();
     waiter?.close();
   }
 }

@@ -1,24 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { SpawnOptions } from 'node:child_process';
 import * as os from 'node:os';
-import { setpriv, withParentDeathSignal } from '../platform/pdeathsig-linux';
-import { armSpawnGuard } from '../platform/spawn-guard-windows';
-
-/** A command that could not be started: 127 when it does not exist, 126 when it cannot be executed. */
-export class SpawnError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-    this.name = 'SpawnError';
-  }
-}
-
-// On Windows a console Ctrl-C or Ctrl-Break already reaches every process on
-// the console, the child included; forwarding would kill it outright
-// (Node's kill() is TerminateProcess there), so the runner only waits.
-const FORWARDED: NodeJS.Signals[] = process.platform === 'win32' ? ['SIGINT', 'SIGBREAK', 'SIGHUP'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
+import { platform } from '../platform';
+import { CANNOT_EXECUTE_STATUS, NOT_FOUND_STATUS, SpawnError } from './errors';
 
 /** The shell's convention: the child's status, or 128+N for a child killed by signal N. */
 export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
@@ -27,41 +11,35 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
   return n === undefined ? 1 : 128 + n;
 }
 
-/** Does once, ahead of time, what the first spawn would otherwise do on the way from lock to command. */
-export function prepareToSpawn(): void {
-  if (process.platform === 'linux') setpriv();
-}
-
 /**
  * Runs the command with inherited stdio and resolves with its exit status once
- * it has exited, forwarding the signals the runner receives meanwhile.
+ * it has exited, passing on the signals the runner receives meanwhile. The
+ * command is started so that it dies with the runner where the OS allows, and
+ * so never runs on without the lock.
  */
 export function runChild(command: string, args: readonly string[], options: SpawnOptions = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    // Linux: the command is SIGKILLed if the runner dies, so that it never runs on without the lock.
-    // Windows: libuv puts every non-detached child in a kill-on-close job of the runner's; the guard
-    // covers the moment before it does.
-    const viaSetpriv = process.platform === 'linux' && !options.detached ? withParentDeathSignal(command, args, (options.env ?? process.env).PATH, options.cwd?.toString()) : undefined;
-    const guard = process.platform === 'win32' && !options.detached ? armSpawnGuard() : undefined;
+    const plan = platform.spawnPlan(command, args, options);
     let child;
     try {
-      child = viaSetpriv ? spawn(viaSetpriv.command, viaSetpriv.args, { stdio: 'inherit', ...options }) : spawn(command, args, { stdio: 'inherit', ...options });
+      child = spawn(plan.command, plan.args, { stdio: 'inherit', ...options });
     } finally {
-      guard?.spawned();
+      plan.spawned();
     }
-    const forward = (sig: NodeJS.Signals): void => {
-      if (process.platform !== 'win32') child.kill(sig);
-    };
-    for (const sig of FORWARDED) process.on(sig, forward);
+    const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
+    const outlive = (): void => {};
+    for (const sig of platform.forwardSignals) process.on(sig, forward);
+    for (const sig of platform.outliveSignals) process.on(sig, outlive);
     const done = (): void => {
-      for (const sig of FORWARDED) process.off(sig, forward);
+      for (const sig of platform.forwardSignals) process.off(sig, forward);
+      for (const sig of platform.outliveSignals) process.off(sig, outlive);
     };
     child.once('error', (err: NodeJS.ErrnoException) => {
       done();
-      if (err.code === 'ENOENT') reject(new SpawnError(`command not found: '${command}'`, 127));
+      if (err.code === 'ENOENT') reject(new SpawnError(`command not found: '${command}'`, NOT_FOUND_STATUS));
       else if (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'ENOEXEC')
-        reject(new SpawnError(`cannot execute '${command}': ${err.code === 'ENOEXEC' ? 'not an executable format' : 'permission denied'}`, 126));
-      else reject(new SpawnError(`cannot start '${command}': ${err.message}`, 126));
+        reject(new SpawnError(`cannot execute '${command}': ${err.code === 'ENOEXEC' ? 'not an executable format' : 'permission denied'}`, CANNOT_EXECUTE_STATUS));
+      else reject(new SpawnError(`cannot start '${command}': ${err.message}`, CANNOT_EXECUTE_STATUS));
     });
     child.once('exit', (code, signal) => {
       done();

@@ -2,22 +2,10 @@
 import './compile-cache';
 import * as fs from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { parseDuration } from './duration';
+import { notADuration, parseDuration } from './duration';
+import { FAILURE_STATUS, USAGE_STATUS } from './errors';
 import { LOG_LEVELS } from './log';
-import type { LogFormat, LogLevel } from './log';
-
-export interface RunOptions {
-  lockfile: string;
-  mode: 'auto' | 'shared' | 'exclusive';
-  timeout?: number;
-  /** Print who holds the lock after waiting this long (then every 30 s). */
-  noticeAfter?: number;
-  logLevel: LogLevel;
-  logFormat: LogFormat;
-}
-
-/** Exit status for a usage error, as most command-line tools use it. */
-export const USAGE_STATUS = 2;
+import type { RunOptions } from './run';
 
 function fail(message: string, status: number): never {
   fs.writeSync(2, `piplock: error: ${message}\n`);
@@ -26,7 +14,7 @@ function fail(message: string, status: number): never {
 
 function timeoutArg(text: string): number {
   const ms = parseDuration(text);
-  if (ms === undefined) throw new InvalidArgumentError(`'${text}' is not a duration: use seconds, or a number with ms, s, m or h`);
+  if (ms === undefined) throw new InvalidArgumentError(notADuration(text));
   return ms;
 }
 
@@ -91,7 +79,7 @@ async function main(): Promise<void> {
     await build().parseAsync(process.argv);
   } catch (err) {
     if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : USAGE_STATUS);
-    fail(err instanceof Error ? err.message : String(err), 1);
+    fail(err instanceof Error ? err.message : String(err), FAILURE_STATUS);
   }
 }
 

@@ -2,6 +2,5 @@
 // code of piplock and commander between runs (in Node's default directory,
 // os.tmpdir()/node-compile-cache, or $NODE_COMPILE_CACHE), which shortens the
 // start-up every build action pays. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const mod = require('node:module') as { enableCompileCache?: () => unknown };
 mod.enableCompileCache?.();

@@ -1,3 +1,5 @@
+import { quoteValue } from './quote';
+
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** "90", "90s", "1.5m", "500ms" to milliseconds; a bare number is seconds. Undefined when malformed. */
@@ -6,4 +8,18 @@ export function parseDuration(text: string): number | undefined {
   if (!m) return undefined;
   const ms = Number(m[1]) * UNITS[m[2] ?? 's']!;
   return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** The message for a value that parseDuration refused. */
+export function notADuration(text: string): string {
+  return `${quoteValue(text)} is not a duration: use seconds, or a number with ms, s, m or h`;
+}
+
+/** "350 ms", "2.5 s", "3 min 5 s". */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const m = Math.floor(ms / 60_000);
+  const s = Math.round((ms % 60_000) / 1000);
+  return s === 0 ? `${m} min` : `${m} min ${s} s`;
 }

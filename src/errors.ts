@@ -1,4 +1,34 @@
-import type { LockMode } from '../platform';
+/**
+ * Every error piplock reports, and the exit statuses they map to. Each
+ * message is one line, meant to be shown as is after `piplock: error: `.
+ */
+import type { LockMode } from '../platform/types';
+import { formatDuration } from './duration';
+
+/** Exit status for a usage error, as most command-line tools and argparse use it. */
+export const USAGE_STATUS = 2;
+/** Exit status when the lock could not be taken, and for python-runner's own failures: the reference runner's. */
+export const FAILURE_STATUS = 1;
+/** Exit statuses of a command that could not be started, as the shell gives them. */
+export const NOT_FOUND_STATUS = 127;
+export const CANNOT_EXECUTE_STATUS = 126;
+
+/**
+ * A failure that is the user's or the system's, not a bug: the message names
+ * the file and the problem.
+ */
+export class LockError extends Error {
+  constructor(
+    message: string,
+    /** errno name (ENOENT) or Windows error number as a string ('5'). */
+    readonly code: string,
+    /** True for conditions that may clear on their own (antivirus, a peer deleting the file). */
+    readonly transient = false,
+  ) {
+    super(message);
+    this.name = 'LockError';
+  }
+}
 
 export class LockTimeoutError extends Error {
   constructor(
@@ -11,7 +41,7 @@ export class LockTimeoutError extends Error {
   }
 }
 
-/** A problem with what the user asked for: shown as one line, exit status 2. */
+/** A problem with what the user asked for: exit status 2. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
@@ -19,10 +49,25 @@ export class UsageError extends Error {
   }
 }
 
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const m = Math.floor(ms / 60_000);
-  const s = Math.round((ms % 60_000) / 1000);
-  return s === 0 ? `${m} min` : `${m} min ${s} s`;
+/** A command that could not be started: 127 when it does not exist, 126 when it cannot be executed. */
+export class SpawnError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'SpawnError';
+  }
+}
+
+/**
+ * A `<TARGET_FILE(...)>`-style expression that cannot be expanded: malformed,
+ * or naming a target the .ninja files do not describe. The messages are
+ * python_runner.py's, so that logs read the same after switching.
+ */
+export class ExpressionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExpressionError';
+  }
 }

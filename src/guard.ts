@@ -1,14 +1,10 @@
-import { pathIdentity } from '../platform';
+import { platform, sameIdentity } from '../platform';
 import type { FileIdentity } from '../platform';
 import { tryAcquire } from './acquire';
 import type { Lock } from './lock';
 
 /** How often a holder checks that its lock file is still in place. One stat: negligible. */
 export const GUARD_INTERVAL_MS = 200;
-
-function same(a: FileIdentity, b: FileIdentity): boolean {
-  return a.dev === b.dev && a.ino === b.ino;
-}
 
 /**
  * While a lock is held, checks that the path still names the locked file.
@@ -35,11 +31,11 @@ export function guardLockFile(lock: Lock, path: string, warn: (message: string) 
   const check = (): void => {
     let now: FileIdentity | undefined;
     try {
-      now = pathIdentity(path);
+      now = platform.fileIdentity(path);
     } catch {
       now = undefined;
     }
-    if (now !== undefined && known.some((k) => same(k, now))) return;
+    if (now !== undefined && known.some((k) => sameIdentity(k, now))) return;
     say('replaced', `the lock file '${path}' was ${now === undefined ? 'removed' : 'replaced'} while held; taking the ${lock.mode} lock on the new file too`);
     try {
       const again = tryAcquire(path, lock.mode);

@@ -6,13 +6,12 @@ import type { FileIdentity, LockHandle, LockMode } from '../platform';
  */
 export class Lock {
   private handle: LockHandle | undefined;
+  /** The lock file, as given to acquire(). */
+  readonly path: string;
 
   constructor(handle: LockHandle, readonly mode: LockMode, private readonly onRelease?: () => void) {
     this.handle = handle;
-  }
-
-  get path(): string {
-    return this.handle?.path ?? '';
+    this.path = handle.path;
   }
 
   get released(): boolean {

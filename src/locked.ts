@@ -1,17 +1,13 @@
 import * as path from 'node:path';
+import { describeErrno, mkdirs, platform } from '../platform';
+import type { LockMode } from '../platform';
 import { acquire } from './acquire';
-import { prepareToSpawn } from './child';
-import { formatDuration, LockTimeoutError } from './errors';
+import { formatDuration } from './duration';
+import { FAILURE_STATUS, LockError, LockTimeoutError } from './errors';
 import { guardLockFile } from './guard';
 import type { Logger } from './log';
-import { mkdirs } from './mkdirs';
 import { childEnv, nestedDecision } from './nested';
 import { Registration } from './registry';
-import { backendName, describeErrno, LockError } from '../platform';
-import type { LockMode } from '../platform';
-
-/** Exit status when the lock could not be taken: the seed's. */
-export const LOCK_FAILURE_STATUS = 1;
 
 /** The waiting notice: first after --notice-after (default 5 s), then every 30 s. */
 export const DEFAULT_NOTICE_AFTER_MS = 5000;
@@ -36,7 +32,6 @@ function startNotices(lockfile: string, mode: LockMode, afterMs: number, log: Lo
   let every: NodeJS.Timeout | undefined;
   const notice = (): void => {
     // Only now, after seconds of waiting, is the code that reads the registry loaded.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { describeHolders } = require('./status') as typeof import('./status');
     const waited = formatDuration(performance.now() - start);
     log.warn(`waited ${waited} for ${mode === 'exclusive' ? 'an' : 'a'} ${mode} lock on '${lockfile}'; ${describeHolders(lockfile)}`);
@@ -60,7 +55,7 @@ function startNotices(lockfile: string, mode: LockMode, afterMs: number, log: Lo
  * `piplock status`), give waiting notices, take the lock, watch the lock file
  * while the command runs, and let go once `start` has settled. `start` gets
  * the child's environment, PIPLOCK_HELD included. Resolves with start's status,
- * or LOCK_FAILURE_STATUS after saying on stderr why the lock was not taken.
+ * or FAILURE_STATUS after saying on stderr why the lock was not taken.
  */
 export async function runLocked(o: LockedRunOptions, start: (env: NodeJS.ProcessEnv | undefined) => Promise<number>): Promise<number> {
   const { log, mode } = o;
@@ -68,7 +63,7 @@ export async function runLocked(o: LockedRunOptions, start: (env: NodeJS.Process
   const nested = nestedDecision(lockfile, mode);
   if (typeof nested === 'object') {
     log.error(nested.error);
-    return LOCK_FAILURE_STATUS;
+    return FAILURE_STATUS;
   }
   if (nested === 'inherited') {
     log.debug(`an ancestor piplock holds the lock; running ${JSON.stringify(o.command)} without locking again`, { lockfile, mode });
@@ -83,7 +78,7 @@ export async function runLocked(o: LockedRunOptions, start: (env: NodeJS.Process
     // Everything the command's start needs is ready before the lock is: from the moment it is granted
     // only the spawn stands between the lock and the command (hand-off latency).
     env = childEnv(lockfile, mode, o.env ?? process.env);
-    prepareToSpawn();
+    platform.prepareSpawn();
     lock = await acquire(lockfile, {
       mode,
       timeoutMs: o.timeoutMs,
@@ -100,18 +95,18 @@ export async function runLocked(o: LockedRunOptions, start: (env: NodeJS.Process
     registration.remove();
     if (err instanceof LockError || err instanceof LockTimeoutError) {
       log.error(err.message);
-      return LOCK_FAILURE_STATUS;
+      return FAILURE_STATUS;
     }
     const e = err as NodeJS.ErrnoException;
     if (e.syscall === 'mkdir') {
       log.error(`cannot create directory '${e.path}' for lock file '${lockfile}': ${describeErrno(e.code)}`);
-      return LOCK_FAILURE_STATUS;
+      return FAILURE_STATUS;
     }
     throw err;
   } finally {
     stopNotices?.();
   }
-  if (log.enabled('debug')) log.debug(`${mode} lock taken with ${backendName()}; running ${JSON.stringify(o.command)}`, { lockfile });
+  if (log.enabled('debug')) log.debug(`${mode} lock taken with ${platform.lockBackend()}; running ${JSON.stringify(o.command)}`, { lockfile });
   // The command first; the bookkeeping below can wait the millisecond it takes.
   const running = start(env);
   registration.set('holding');

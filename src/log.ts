@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFormat = 'text' | 'json';
 type Fields = Record<string, unknown>;
+type Level = Exclude<LogLevel, 'silent'>;
 
-const LEVEL_VALUE: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
-const LEVEL_NAME: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+const LEVEL_VALUE: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, silent: Infinity };
 
 export interface Logger {
   enabled(level: LogLevel): boolean;
@@ -17,43 +17,36 @@ export interface Logger {
   error(msg: string, fields?: Fields): void;
 }
 
-interface PinoLike {
-  [level: string]: unknown;
-}
-
-function textLine(json: string): string {
-  const { level, time: _t, pid: _p, hostname: _h, name: _n, msg, ...rest } = JSON.parse(json) as Fields;
-  const extra = Object.entries(rest)
+/** `piplock: warn: message key=value ...`, one line. */
+function textLine(level: Level, msg: string, fields: Fields): string {
+  const extra = Object.entries(fields)
     .map(([k, v]) => ` ${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
     .join('');
-  return `piplock: ${LEVEL_NAME[level as number] ?? 'log'}: ${String(msg)}${extra}\n`;
+  return `piplock: ${level}: ${msg}${extra}\n`;
 }
 
 /**
- * pino behind a level check: the runner is quiet on its common path, and pino
- * is only loaded when a message is actually written, which keeps it off the
- * start-up cost of every build action. Writes are synchronous so that a line
- * is on stderr before the process exits.
+ * A logger behind a level check: the runner is quiet on its common path.
+ * Text lines are written directly; JSON lines come from pino, loaded only when
+ * one is written, which keeps it off the start-up cost of every build action.
+ * Writes are synchronous so that a line is on stderr before the process exits.
  */
 export function createLogger(level: LogLevel = 'warn', format: LogFormat = 'text'): Logger {
   const threshold = LEVEL_VALUE[level];
-  let pino: PinoLike | undefined;
-  const get = (): PinoLike => {
-    if (pino) return pino;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const create = require('pino') as typeof import('pino');
-    const dest =
-      format === 'json'
-        ? create.destination({ dest: 2, sync: true })
-        : { write: (s: string) => void fs.writeSync(2, textLine(s)) };
-    pino = create.default({ level, base: { pid: process.pid }, name: 'piplock' }, dest) as unknown as PinoLike;
-    return pino;
+  let pino: Record<Level, (o: Fields, m: string) => void> | undefined;
+  const json = (lvl: Level, msg: string, fields: Fields): void => {
+    if (!pino) {
+      const create = require('pino') as typeof import('pino');
+      pino = create.default({ level, base: { pid: process.pid }, name: 'piplock' }, create.destination({ dest: 2, sync: true })) as unknown as typeof pino;
+    }
+    pino![lvl](fields, msg);
   };
   const at =
-    (lvl: LogLevel) =>
-    (msg: string, fields?: Fields): void => {
+    (lvl: Level) =>
+    (msg: string, fields: Fields = {}): void => {
       if (LEVEL_VALUE[lvl] < threshold) return;
-      (get()[lvl] as (o: Fields, m: string) => void)(fields ?? {}, msg);
+      if (format === 'json') json(lvl, msg, fields);
+      else fs.writeSync(2, textLine(lvl, msg, fields));
     };
   return {
     enabled: (lvl) => LEVEL_VALUE[lvl] >= threshold,

@@ -1,5 +1,5 @@
+import { platform } from '../platform';
 import type { LockMode } from '../platform';
-import { canonicalLockPath } from '../platform/names';
 
 /**
  * Nested runners. A runner tells its child which lock it holds through
@@ -35,7 +35,7 @@ export function parseHeld(value: string | undefined): HeldLock[] {
 export function nestedDecision(lockfile: string, mode: LockMode, env: NodeJS.ProcessEnv = process.env): 'lock' | 'inherited' | { error: string } {
   const held = parseHeld(env[HELD_ENV]);
   if (held.length === 0) return 'lock';
-  const canonical = canonicalLockPath(lockfile);
+  const canonical = platform.canonicalPath(lockfile);
   const mine = held.filter((h) => h.path === canonical);
   if (mine.length === 0) return 'lock';
   if (mode === 'shared' || mine.some((h) => h.mode === 'exclusive')) return 'inherited';
@@ -46,7 +46,7 @@ export function nestedDecision(lockfile: string, mode: LockMode, env: NodeJS.Pro
 
 /** The environment for a child of a runner that holds `mode` on `lockfile`. */
 export function childEnv(lockfile: string, mode: LockMode, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const canonical = canonicalLockPath(lockfile);
+  const canonical = platform.canonicalPath(lockfile);
   const others = parseHeld(env[HELD_ENV]).filter((h) => h.path !== canonical);
   const lines = [...others.map((h) => `${h.mode}:${h.path}`), `${mode}:${canonical}`];
   return { ...env, [HELD_ENV]: lines.join('\n') };

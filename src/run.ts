@@ -1,11 +1,22 @@
 import type { SpawnOptions } from 'node:child_process';
-import { runChild, SpawnError } from './child';
-import { modeForCommand } from './classify';
-import type { RunOptions } from './cli';
-import { runLocked } from './locked';
-import type { Logger } from './log';
-import { createLogger } from './log';
 import type { LockMode } from '../platform';
+import { runChild } from './child';
+import { modeForCommand } from './classify';
+import { SpawnError } from './errors';
+import { runLocked } from './locked';
+import type { LogFormat, Logger, LogLevel } from './log';
+import { createLogger } from './log';
+
+/** The options of `piplock run`. */
+export interface RunOptions {
+  lockfile: string;
+  mode: 'auto' | LockMode;
+  timeout?: number;
+  /** Print who holds the lock after waiting this long (then every 30 s). */
+  noticeAfter?: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+}
 
 /** Takes the lock, runs the command, releases the lock once the command has exited; returns the exit status. */
 export async function run(command: string[], opts: RunOptions): Promise<number> {

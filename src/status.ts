@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { platform } from '../platform';
 import type { LockMode } from '../platform';
-import { sideDir } from '../platform/names';
-import { processAlive } from '../platform/process-info';
-import { flockHolders } from '../platform/proc-locks-linux';
-import { formatDuration } from './errors';
-import type { RegistryEntry } from './registry';
+import { formatDuration } from './duration';
+import { quoteCommand } from './quote';
+import { readRegistry } from './registry';
 
 /** A holder or waiter as `piplock status` shows it. */
 export interface StatusEntry {
@@ -15,66 +14,19 @@ export interface StatusEntry {
   command: string[];
   /** ms since the epoch; undefined for a holder piplock did not register. */
   since?: number;
-  /** False for a holder found only in the kernel's lock table (flock(1), the seed runner). */
+  /** False for a holder found only in the kernel's lock table (flock(1), the reference runner). */
   registered: boolean;
-}
-
-/** Whether a parsed registry file has the shape of an entry (a truncated or foreign file must not crash status). */
-function isEntry(e: unknown): e is RegistryEntry {
-  if (typeof e !== 'object' || e === null) return false;
-  const r = e as Record<string, unknown>;
-  return (
-    Number.isInteger(r.pid) && (r.pid as number) > 0 && (r.mode === 'shared' || r.mode === 'exclusive') &&
-    (r.state === 'holding' || r.state === 'waiting') && Array.isArray(r.command) && typeof r.since === 'number'
-  );
-}
-
-/** The live registry entries of `lockfile`; removes the entries of dead runners. */
-export function readRegistry(lockfile: string): RegistryEntry[] {
-  const dir = sideDir(lockfile);
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-  const out: RegistryEntry[] = [];
-  for (const name of names) {
-    if (!/^\d+\.json$/.test(name)) continue;
-    const file = path.join(dir, name);
-    let e: RegistryEntry;
-    try {
-      e = JSON.parse(fs.readFileSync(file, 'utf8')) as RegistryEntry;
-    } catch {
-      continue; // removed meanwhile, or not JSON
-    }
-    if (!isEntry(e)) continue; // corrupt or foreign: ignored, never a crash
-    if (processAlive(e.pid, e.start)) {
-      out.push(e);
-    } else {
-      try {
-        fs.unlinkSync(file);
-      } catch {
-        // another reader was first
-      }
-    }
-  }
-  return out;
 }
 
 /** Holders and waiters: the registry, plus (Linux) flock holders piplock did not register. */
 export function lockStatus(lockfile: string): StatusEntry[] {
   const entries: StatusEntry[] = readRegistry(lockfile).map(({ pid, mode, state, command, since }) => ({ pid, mode, state, command, since, registered: true }));
   const known = new Set(entries.map((e) => e.pid));
-  for (const h of flockHolders(lockfile)) {
+  for (const h of platform.kernelLockHolders(lockfile)) {
     if (!known.has(h.pid)) entries.push({ ...h, state: 'holding', registered: false });
   }
   const order = (e: StatusEntry): number => (e.state === 'holding' ? 0 : 1);
   return entries.sort((a, b) => order(a) - order(b) || (a.since ?? 0) - (b.since ?? 0));
-}
-
-export function quoteCommand(argv: readonly string[]): string {
-  return argv.map((a) => (/^[\w@%+=:,./\\-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
 }
 
 /** `piplock status LOCKFILE [--json]`: prints, and returns the exit status (always 0). */
@@ -108,7 +60,7 @@ export function describeHolders(lockfile: string): string {
   if (holders.length === 0) {
     const writer = readRegistry(lockfile).find((e) => e.state === 'waiting' && e.mode === 'exclusive' && e.pid !== process.pid);
     if (writer) return `an exclusive request is ahead of it: PID ${writer.pid} (${quoteCommand(writer.command)})`;
-    return 'held by a process that piplock does not know (flock(1), the seed runner or another tool)';
+    return 'held by a process that piplock does not know (flock(1), the reference runner or another tool)';
   }
   const now = Date.now();
   const shown = holders.slice(0, 5).map((h) => {

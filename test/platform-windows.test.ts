@@ -9,7 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LockError, openLockHandle, type LockHandle, type LockMode } from '../platform';
+import { platform, type LockHandle, type LockMode } from '../platform';
+import { LockError } from '../src/errors';
 
 const HOLDER = path.join(__dirname, 'win-helpers', 'lock-holder.js');
 
@@ -71,7 +72,7 @@ describe('platform: Windows lock (LockFileEx)', function () {
   }
 
   function open(file: string): LockHandle {
-    const h = openLockHandle(file);
+    const h = platform.openLockHandle(file);
     handles.push(h);
     return h;
   }

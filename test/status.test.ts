@@ -3,8 +3,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startTag } from '../platform/process-info';
-import { registryFile } from '../src/registry';
+import { platform, sideDir } from '../platform';
 import { CLI, exited, NODE, runCli, tmpDir, waitForLine } from './support/procs';
 
 interface Status {
@@ -132,9 +131,9 @@ describe('piplock status', function () {
     // The live process here is this test; the entry claims its PID but another start, as a killed runner's would.
     if (process.platform !== 'linux' && process.platform !== 'win32') this.skip(); // elsewhere only liveness is checked (README)
     const lockfile = path.join(tmpDir(), 'pip.lock');
-    const tag = startTag(process.pid);
-    assert.ok(tag !== undefined && tag === startTag(process.pid), 'a stable start tag for a running process');
-    const file = registryFile(lockfile, process.pid);
+    const tag = platform.startTag(process.pid);
+    assert.ok(tag !== undefined && tag === platform.startTag(process.pid), 'a stable start tag for a running process');
+    const file = path.join(sideDir(lockfile), `${process.pid}.json`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const entry = { pid: process.pid, mode: 'exclusive', state: 'holding', command: ['gone'], since: Date.now(), start: `${tag}0` };
     fs.writeFileSync(file, JSON.stringify(entry));

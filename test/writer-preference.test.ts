@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openGate } from '../platform/gate';
+import { platform } from '../platform';
 import { eventually, exited, NODE, nodeEval, runCli, tmpDir, waitForLine } from './support/procs';
 
 const LOOP = path.join(__dirname, 'support', 'shared-loop.js');
@@ -62,7 +62,7 @@ describe('writer preference', function () {
     try {
       writer = runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--timeout', '20s', '--', ...nodeEval('setTimeout(() => {}, 1500)')]);
       // Wait until the writer holds the gate (it keeps it while it waits for the loops to let go).
-      const gate = openGate(lockfile);
+      const gate = platform.openGate(lockfile);
       try {
         const atGate = await eventually(() => {
           const free = gate.tryEnter('shared');

@@ -1,5 +1,6 @@
-import { parseDuration } from '../duration';
+import { notADuration, parseDuration } from '../duration';
 import { UsageError } from '../errors';
+import { quoteValue as quote } from '../quote';
 import { LOG_LEVELS } from '../log';
 import type { LogLevel } from '../log';
 
@@ -103,10 +104,6 @@ function findSpec(name: string, strict: boolean): [string, Spec] | undefined {
   return matches.length === 1 ? [matches[0]!, SPECS[matches[0]!]!] : undefined;
 }
 
-function quote(s: string): string {
-  return /[\x00-\x1f\x7f']/.test(s) ? JSON.stringify(s) : `'${s}'`;
-}
-
 /**
  * Parses the runner's arguments as python_runner.py's argparse parser does:
  * "--opt value" and "--opt=value", unique prefixes of long options, the last
@@ -168,7 +165,7 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerArgs | 'help' {
   let timeoutMs: number | undefined;
   if (values.timeout !== undefined) {
     timeoutMs = parseDuration(values.timeout);
-    if (timeoutMs === undefined) throw new UsageError(`argument --timeout: ${quote(values.timeout)} is not a duration: use seconds, or a number with ms, s, m or h`);
+    if (timeoutMs === undefined) throw new UsageError(`argument --timeout: ${notADuration(values.timeout)}`);
   }
   const logLevel = (values.logLevel ?? 'warn') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`argument --log-level: invalid choice ${quote(logLevel)} (choose from ${LOG_LEVELS.join(', ')})`);

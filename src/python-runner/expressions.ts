@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ExpressionError } from './errors';
+import { ExpressionError } from '../errors';
 import type { GnPaths } from './labels';
 import { formatLabel } from './labels';
 import { targetInfo } from './ninja';

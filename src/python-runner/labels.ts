@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ExpressionError } from './errors';
+import { ExpressionError } from '../errors';
 import type { PathApi } from './pypath';
 
 /** What is needed to turn GN labels into directories: all absolute, as python_runner.py's GnPaths. */

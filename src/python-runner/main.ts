@@ -1,11 +1,8 @@
 import * as fs from 'node:fs';
-import { UsageError } from '../errors';
+import { USAGE_STATUS, UsageError } from '../errors';
 import { createLogger } from '../log';
 import { HELP, parseRunnerArgs } from './args';
 import { runPythonAction } from './runner';
-
-/** Exit status for a usage error, as the `run` command and argparse use it. */
-const USAGE_STATUS = 2;
 
 /** `piplock python-runner ARGS`: returns the exit status. */
 export async function pythonRunner(argv: readonly string[]): Promise<number> {

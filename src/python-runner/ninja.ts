@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ExpressionError } from './errors';
+import { ExpressionError } from '../errors';
 import type { GnPaths, Label } from './labels';
 import { formatLabel, parseLabel, toolchainName } from './labels';
 import { pySuffix } from './pypath';

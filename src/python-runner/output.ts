@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { platform } from '../../platform';
 
 /**
  * A file that a child gets as both stdout and stderr, so that its output is
@@ -29,11 +30,11 @@ export class CapturedOutput {
         throw new Error(`cannot create a file for the captured output in '${dir}': ${e.code ?? e.message}`);
       }
     }
-    if (process.platform === 'win32') {
-      this.file = file; // an open file cannot be deleted there
-    } else {
+    if (platform.unlinkOpenFiles) {
       fs.unlinkSync(file);
       this.file = undefined;
+    } else {
+      this.file = file;
     }
   }
 

@@ -47,8 +47,3 @@ export function pyPathString(p: string, api: PathApi = path): string {
   const joined = anchor + parts.join(sep);
   return joined === '' ? '.' : joined;
 }
-
-/** Path separators of the flavour, for splitting basenames. */
-export function baseName(p: string, api: PathApi = path): string {
-  return lastComponent(p, api);
-}

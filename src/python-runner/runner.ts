@@ -1,27 +1,22 @@
 import type { SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runChild, SpawnError } from '../child';
+import { mkdirs, platform } from '../../platform';
+import type { LockMode } from '../../platform';
+import { runChild } from '../child';
+import { modeForCommand } from '../classify';
+import { ExpressionError, FAILURE_STATUS, SpawnError } from '../errors';
 import { runLocked } from '../locked';
 import type { Logger } from '../log';
-import type { LockMode } from '../../platform';
+import { quoteCommand, quoteValue } from '../quote';
 import type { RunnerArgs } from './args';
-import { ExpressionError } from './errors';
 import { expandExpressions } from './expressions';
 import { makeGnPaths } from './labels';
 import { CapturedOutput, writeAll } from './output';
 
-/** python_runner.py's status for its own failures: bad expression, lock timeout, no command. */
-export const RUNNER_FAILURE_STATUS = 1;
-
-const PIP_SCRIPT = 'pip_install_python_deps.py';
-
-/** Exclusive for pip itself and for Pigweed's script that runs it; shared for everything else. */
+/** The lock mode of `python [-m MODULE] COMMAND...`: exclusive for pip and Pigweed's script that runs it. */
 export function lockModeFor(module: string | undefined, command: readonly string[]): LockMode {
-  if (module !== undefined) return module === 'pip' ? 'exclusive' : 'shared';
-  const script = command[0] ?? '';
-  const base = script.slice(Math.max(script.lastIndexOf('/'), process.platform === 'win32' ? script.lastIndexOf('\\') : -1) + 1);
-  return base === PIP_SCRIPT ? 'exclusive' : 'shared';
+  return modeForCommand(['python', ...(module !== undefined ? ['-m', module] : []), ...command]);
 }
 
 /**
@@ -29,18 +24,22 @@ export function lockModeFor(module: string | undefined, command: readonly string
  * python3 then python (py -3 then python on Windows). The next is tried only
  * when the previous one does not exist.
  */
-export function pythonCandidates(python: string | undefined, env: NodeJS.ProcessEnv = process.env, platform = process.platform): string[][] {
+export function pythonCandidates(
+  python: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  defaults: readonly (readonly string[])[] = platform.defaultPythons,
+): string[][] {
   if (python !== undefined && python !== '') return [[python]];
   const fromEnv = env.PIPLOCK_PYTHON;
   if (fromEnv !== undefined && fromEnv !== '') return [[fromEnv]];
-  return platform === 'win32' ? [['py', '-3'], ['python']] : [['python3'], ['python']];
+  return defaults.map((c) => [...c]);
 }
 
-/** The environment with --env settings applied; names are case-insensitive on Windows, as there. */
-export function withEnv(base: NodeJS.ProcessEnv, settings: readonly [string, string][], platform = process.platform): NodeJS.ProcessEnv {
+/** The environment with --env settings applied; names are case-insensitive where the OS's are. */
+export function withEnv(base: NodeJS.ProcessEnv, settings: readonly [string, string][], caseInsensitive = platform.caseInsensitiveEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base };
   for (const [name, value] of settings) {
-    if (platform === 'win32') {
+    if (caseInsensitive) {
       for (const key of Object.keys(env)) if (key.toUpperCase() === name.toUpperCase()) delete env[key];
     }
     env[name] = value;
@@ -48,16 +47,8 @@ export function withEnv(base: NodeJS.ProcessEnv, settings: readonly [string, str
   return env;
 }
 
-function quote(s: string): string {
-  return /[\x00-\x1f\x7f']/.test(s) ? JSON.stringify(s) : `'${s}'`;
-}
-
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'"'"'`)}'`;
-}
-
 function touch(file: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  mkdirs(path.dirname(file));
   const now = new Date();
   try {
     fs.utimesSync(file, now, now);
@@ -75,7 +66,7 @@ function touch(file: string): void {
 export async function runPythonAction(args: RunnerArgs, log: Logger): Promise<number> {
   if (args.command[0] !== '--') {
     log.error("python-runner requires a command to run: put it after '--'");
-    return RUNNER_FAILURE_STATUS;
+    return FAILURE_STATUS;
   }
   const original = args.command.slice(1);
 
@@ -87,8 +78,8 @@ export async function runPythonAction(args: RunnerArgs, log: Logger): Promise<nu
       expanded.push(...expandExpressions(paths, arg));
     } catch (err) {
       if (!(err instanceof ExpressionError)) throw err;
-      log.error(`argument ${quote(arg)}: ${err.message.replace(/\n/g, '\\n')}`);
-      return RUNNER_FAILURE_STATUS;
+      log.error(`argument ${quoteValue(arg)}: ${err.message.replace(/\n/g, '\\n')}`);
+      return FAILURE_STATUS;
     }
   }
   const pythonArgs = [...(args.module !== undefined ? ['-m', args.module] : []), ...expanded];
@@ -98,7 +89,7 @@ export async function runPythonAction(args: RunnerArgs, log: Logger): Promise<nu
     cwd = path.resolve(args.workingDirectory);
     if (!fs.statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) {
       log.error(`working directory '${args.workingDirectory}' is not a directory (from the build directory '${process.cwd()}')`);
-      return RUNNER_FAILURE_STATUS;
+      return FAILURE_STATUS;
     }
   }
   const env = args.env.length > 0 ? withEnv(process.env, args.env) : undefined;
@@ -108,7 +99,7 @@ export async function runPythonAction(args: RunnerArgs, log: Logger): Promise<nu
     if (args.captureOutput) output = new CapturedOutput();
   } catch (err) {
     log.error((err as Error).message);
-    return RUNNER_FAILURE_STATUS;
+    return FAILURE_STATUS;
   }
   try {
     const status = await runPythonLocked(args, log, original, pythonArgs, { cwd, env, stdio: output ? ['inherit', output.fd, output.fd] : 'inherit' });
@@ -123,7 +114,7 @@ export async function runPythonAction(args: RunnerArgs, log: Logger): Promise<nu
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
         log.error(`cannot touch '${args.touch}': ${e.code ?? e.message}`);
-        return RUNNER_FAILURE_STATUS;
+        return FAILURE_STATUS;
       }
     }
     return status;
@@ -162,7 +153,7 @@ async function spawnPython(candidates: string[][], args: string[], options: Spaw
   for (let i = 0; ; i++) {
     const [python, ...pre] = candidates[i]!;
     const argv = [...pre, ...args];
-    if (log.enabled('debug')) log.debug(`RUN ${[python!, ...argv].map(shellQuote).join(' ')}`, { cwd: options.cwd ?? process.cwd() });
+    if (log.enabled('debug')) log.debug(`RUN ${quoteCommand([python!, ...argv])}`, { cwd: options.cwd ?? process.cwd() });
     try {
       return await runChild(python!, argv, options);
     } catch (err) {

@@ -225,13 +225,13 @@ describe('python-runner decisions', () => {
   it('picks the interpreter: --python, $PIPLOCK_PYTHON, then the platform defaults', () => {
     assert.deepEqual(pythonCandidates('/venv/bin/python', { PIPLOCK_PYTHON: 'x' }), [['/venv/bin/python']]);
     assert.deepEqual(pythonCandidates(undefined, { PIPLOCK_PYTHON: '/p y/python' }), [['/p y/python']]);
-    assert.deepEqual(pythonCandidates(undefined, {}, 'linux'), [['python3'], ['python']]);
-    assert.deepEqual(pythonCandidates(undefined, { PIPLOCK_PYTHON: '' }, 'win32'), [['py', '-3'], ['python']]);
+    assert.deepEqual(pythonCandidates(undefined, {}, [['python3'], ['python']]), [['python3'], ['python']]);
+    assert.deepEqual(pythonCandidates(undefined, { PIPLOCK_PYTHON: '' }, [['py', '-3'], ['python']]), [['py', '-3'], ['python']]);
   });
 
   it('sets --env variables, replacing a name in any case on Windows only', () => {
-    assert.deepEqual(withEnv({ Path: 'a', X: '1' }, [['PATH', 'b']], 'win32'), { X: '1', PATH: 'b' });
-    assert.deepEqual(withEnv({ Path: 'a' }, [['PATH', 'b']], 'linux'), { Path: 'a', PATH: 'b' });
+    assert.deepEqual(withEnv({ Path: 'a', X: '1' }, [['PATH', 'b']], true), { X: '1', PATH: 'b' });
+    assert.deepEqual(withEnv({ Path: 'a' }, [['PATH', 'b']], false), { Path: 'a', PATH: 'b' });
   });
 });
 

@@ -10,11 +10,11 @@
 // test can be seen to fail without the gate.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { acquire } from '../../src/acquire';
-import { openLockHandle } from '../../platform';
+import { platform } from '../../platform';
 
 async function takeWithoutGate(lockfile: string): Promise<() => void> {
   for (let attempt = 1; ; attempt++) {
-    const h = openLockHandle(lockfile);
+    const h = platform.openLockHandle(lockfile);
     if (h.tryRLock()) return () => h.close();
     h.close();
     await sleep(50 * attempt);

@@ -4,7 +4,7 @@
 // child's PID, and terminates itself before anyone resumes the child.
 // usage: node suspended-child.js
 import * as fs from 'node:fs';
-import { armSpawnGuard } from '../../platform/spawn-guard-windows';
+import { armSpawnGuard } from '../../platform/windows-process';
 
 const CREATE_SUSPENDED = 0x4;
 const STARTUPINFOW_SIZE = 104; // x64

@@ -10,12 +10,12 @@
 // (open, lock, done), so that the test can be shown to fail without it.
 import * as fs from 'node:fs';
 import { acquire } from '../../src/acquire';
-import { openLockHandle } from '../../platform';
+import { platform } from '../../platform';
 import type { LockMode } from '../../platform';
 
 async function naive(lockfile: string, mode: LockMode): Promise<{ release(): void }> {
   for (;;) {
-    const h = openLockHandle(lockfile);
+    const h = platform.openLockHandle(lockfile);
     if (mode === 'exclusive' ? h.tryLock() : h.tryRLock()) return { release: () => h.close() };
     h.close();
     await new Promise((r) => setTimeout(r, 1 + Math.random() * 3));

@@ -4,7 +4,7 @@
  * Prints one line, "locked", "busy" or "error <message>". When it got the
  * lock it keeps it until its stdin ends (or it is killed), then exits.
  */
-import { openLockHandle } from '../../platform';
+import { platform } from '../../platform';
 
 const [file, mode] = process.argv.slice(2);
 if (file === undefined || (mode !== 'shared' && mode !== 'exclusive')) {
@@ -14,7 +14,7 @@ if (file === undefined || (mode !== 'shared' && mode !== 'exclusive')) {
 
 let handle;
 try {
-  handle = openLockHandle(file);
+  handle = platform.openLockHandle(file);
 } catch (err) {
   process.stdout.write(`error ${(err as Error).message}\n`);
   process.exit(1);

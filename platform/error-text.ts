@@ -1,4 +1,4 @@
-import { LockError } from './lock-handle';
+import { LockError } from '../src/errors';
 
 const POSIX_TEXT: Record<string, string> = {
   EACCES: 'permission denied',

@@ -1,0 +1,69 @@
+import * as os from 'node:os';
+
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+/** flock(2) with errno surfaced as a Node-style code; returns the code or undefined on success. */
+export type Flock = (fd: number, op: number) => string | undefined;
+
+let flockImpl: Flock | undefined;
+let flockSource: string | undefined;
+
+function fsExtFlock(): Flock {
+  const fsExt = require('fs-ext') as { flockSync(fd: number, flags: string): void };
+  const names: Record<number, string> = {
+    [LOCK_SH | LOCK_NB]: 'shnb',
+    [LOCK_EX | LOCK_NB]: 'exnb',
+    [LOCK_UN]: 'un',
+  };
+  return (fd, op) => {
+    try {
+      fsExt.flockSync(fd, names[op]!);
+      return undefined;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+    }
+  };
+}
+
+function koffiFlock(): Flock {
+  const koffi = require('koffi') as typeof import('koffi');
+  const libc = koffi.load(process.platform === 'darwin' ? '/usr/lib/libSystem.B.dylib' : 'libc.so.6');
+  const flock = libc.func('int flock(int fd, int op)') as (fd: number, op: number) => number;
+  const byNumber = new Map<number, string>();
+  for (const [name, num] of Object.entries(os.constants.errno)) if (!byNumber.has(num)) byNumber.set(num, name);
+  return (fd, op) => {
+    if (flock(fd, op) === 0) return undefined;
+    const errno = koffi.errno();
+    return byNumber.get(errno) ?? `errno ${errno}`;
+  };
+}
+
+/**
+ * fs-ext is a compiled addon and an optional dependency; where it is absent or
+ * failed to build, libc's flock through koffi does the same job.
+ * PIPLOCK_FLOCK=koffi forces the fallback so that it can be tested.
+ */
+export function flock(): Flock {
+  if (flockImpl) return flockImpl;
+  if (process.env.PIPLOCK_FLOCK !== 'koffi') {
+    try {
+      flockImpl = fsExtFlock();
+      flockSource = 'fs-ext';
+      return flockImpl;
+    } catch {
+      // fall through to koffi
+    }
+  }
+  flockImpl = koffiFlock();
+  flockSource = 'koffi';
+  return flockImpl;
+}
+
+/** "flock (fs-ext)" or "flock (koffi)". */
+export function flockName(): string {
+  flock();
+  return `flock (${flockSource})`;
+}

@@ -1,0 +1,131 @@
+/**
+ * The one interface between piplock and the operating system. `index.ts`
+ * picks the implementation for this OS once; nothing else looks at
+ * process.platform to decide how to lock, signal or spawn.
+ */
+import type { SpawnOptions } from 'node:child_process';
+
+export type LockMode = 'shared' | 'exclusive';
+
+/** Identity of the file behind a handle or a path; equal identities mean the same file. */
+export interface FileIdentity {
+  readonly dev: bigint;
+  readonly ino: bigint;
+}
+
+export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
+  return a.dev === b.dev && a.ino === b.ino;
+}
+
+/**
+ * One open lock file. The lock belongs to this handle: closing the handle or
+ * the death of the process releases it, so there is never a stale lock.
+ *
+ * Every method is non-blocking. `tryLock`/`tryRLock` return false when the lock
+ * is busy and throw a `LockError` only on real errors.
+ */
+export interface LockHandle {
+  readonly path: string;
+  /** Exclusive lock. False when another handle holds the lock in any mode. */
+  tryLock(): boolean;
+  /** Shared lock. False when another handle holds the lock exclusively. */
+  tryRLock(): boolean;
+  unlock(): void;
+  /** Closes the handle, which drops any lock it holds. Idempotent. */
+  close(): void;
+  /** Identity of the open file, to detect a lock file replaced under us. */
+  identity(): FileIdentity;
+}
+
+/**
+ * The writer-preference gate of one lock file. An exclusive requester holds
+ * it from its first busy try until it has the main lock; a shared requester
+ * must pass it (take and drop it at once) before each try, so that it queues
+ * behind a waiting writer. Every method is non-blocking.
+ */
+export interface Gate {
+  /**
+   * Takes the gate: true, false when it is busy, or 'abandoned' when it was
+   * taken from an owner that died while holding it (Windows only).
+   * POSIX gates have a shared mode; the Windows mutex is exclusive only, and
+   * a shared requester holds it for a few microseconds.
+   */
+  tryEnter(mode: LockMode): boolean | 'abandoned';
+  leave(): void;
+  /** Lets go of the gate if held and closes it. Idempotent. */
+  close(): void;
+}
+
+/**
+ * The release signal of one lock file: cooperating holders notify it when
+ * they let go, and a waiter retries at once instead of at its next poll.
+ * The reference runner's poll schedule stays the fallback (foreign holders, a
+ * missed wake-up), so a signal is only ever a hint.
+ */
+export interface ReleaseWaiter {
+  /**
+   * Resolves true when a release was signalled since the last wait (or
+   * during this one), false after `ms`. Never ties up a thread for longer
+   * than `ms`.
+   */
+  wait(ms: number, abort?: AbortSignal): Promise<boolean>;
+  close(): void;
+}
+
+/** A holder of a lock as the kernel's own lock table lists it (any program, not only piplock). */
+export interface KernelLockHolder {
+  pid: number;
+  mode: LockMode;
+  command: string[];
+}
+
+/** How to start a command so that it cannot outlive a runner that is killed. */
+export interface SpawnPlan {
+  command: string;
+  args: string[];
+  /** Call as soon as spawn() has returned. */
+  spawned(): void;
+}
+
+export interface Platform {
+  /** The locking mechanism in use, for logs. */
+  lockBackend(): string;
+  /** Opens (creating if needed) the lock file. */
+  openLockHandle(path: string): LockHandle;
+  /** Identity of the file a path names now, by the same means as LockHandle.identity(); undefined when nothing is there. */
+  fileIdentity(path: string): FileIdentity | undefined;
+  /**
+   * The lock file's canonical path: absolute, symlinks resolved (those of its
+   * directory when the file does not exist yet), and case-folded where the
+   * file system ignores case, so that two spellings of one file give one name.
+   */
+  canonicalPath(lockfile: string): string;
+  openGate(lockfile: string): Gate;
+  /** Starts listening for releases of `lockfile`; call before the try that precedes the first wait. */
+  listenForRelease(lockfile: string): ReleaseWaiter;
+  /** Tells waiters on `lockfile` that a lock or the gate was let go. Cheap, and never throws. */
+  signalRelease(lockfile: string): void;
+  /** A token that tells process `pid` apart from a later one with the same PID; undefined where none can be read. */
+  startTag(pid: number): string | undefined;
+  /** Holders of `file` in the kernel's lock table; empty where the OS does not list them. */
+  kernelLockHolders(file: string): KernelLockHolder[];
+  /** Does once, before waiting, what the first spawn would otherwise do between the lock and the command. */
+  prepareSpawn(): void;
+  /** The command line that starts `command` so that it dies with this process, where the OS allows. */
+  spawnPlan(command: string, args: readonly string[], options: SpawnOptions): SpawnPlan;
+  /** Signals the runner passes on to its command while it runs. */
+  readonly forwardSignals: readonly NodeJS.Signals[];
+  /**
+   * Signals the runner only outlives while its command runs: on Windows a
+   * console Ctrl-C or Ctrl-Break already reaches every process on the
+   * console, and Node's kill() there is TerminateProcess, so the runner waits
+   * for the command to decide.
+   */
+  readonly outliveSignals: readonly NodeJS.Signals[];
+  /** The interpreters python-runner tries, in order, when none is chosen. */
+  readonly defaultPythons: readonly (readonly string[])[];
+  /** Whether environment variable names ignore case. */
+  readonly caseInsensitiveEnv: boolean;
+  /** Whether a file may be deleted while it is open (POSIX) or only once closed (Windows). */
+  readonly unlinkOpenFiles: boolean;
+}

@@ -1,0 +1,96 @@
+/** Processes on Windows: telling a PID's owner from a later one, and a child that cannot outlive the runner. */
+import { kernel32 } from './kernel32';
+import type { SpawnPlan } from './types';
+
+const PROCESS_QUERY_LIMITED_INFORMATION = 0x1000;
+
+/**
+ * Windows reuses process IDs quickly. A registry entry whose runner died is
+ * told apart from a later process with the same PID by the creation time
+ * (GetProcessTimes, 100 ns units since 1601), as Linux does with
+ * /proc/PID/stat's start time.
+ */
+export function processCreationTime(pid: number): string | undefined {
+  let k;
+  try {
+    k = kernel32();
+  } catch {
+    return undefined;
+  }
+  const h = k.OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, false, pid);
+  if (k.isNull(h)) return undefined;
+  try {
+    const creation = [0n];
+    if (!k.GetProcessTimes(h, creation, [0n], [0n], [0n])) return undefined;
+    return String(creation[0]);
+  } finally {
+    k.CloseHandle(h);
+  }
+}
+
+/*
+ * The spawn guard. libuv starts a child suspended, puts it in the runner's
+ * kill-on-close job, and only then resumes it. A runner killed between those
+ * steps leaves the child suspended for good: it never runs, but it holds the
+ * runner's stdio handles, so a build reading the action's output waits
+ * forever. Under Wine that window is tens of milliseconds wide; on Windows it
+ * is short, not absent.
+ *
+ * The guard closes it: just before spawning, the runner joins a kill-on-close
+ * job of its own, so that the child is born inside it; once spawn() has
+ * returned, the job lets later descendants break away silently, as libuv's
+ * does, so that only the command itself dies with the runner. The job handle
+ * stays open until the runner exits.
+ */
+const JobObjectExtendedLimitInformation = 9;
+const JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE = 0x2000;
+const JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK = 0x1000;
+const EXTENDED_LIMIT_INFORMATION_SIZE = 144; // JOBOBJECT_EXTENDED_LIMIT_INFORMATION on x64 and arm64
+const LIMIT_FLAGS_OFFSET = 16;
+
+const jobs: unknown[] = []; // never closed: closing a job handle would kill the command
+
+function limits(flags: number): Buffer {
+  const info = Buffer.alloc(EXTENDED_LIMIT_INFORMATION_SIZE);
+  info.writeUInt32LE(flags, LIMIT_FLAGS_OFFSET);
+  return info;
+}
+
+/**
+ * Arms the guard for the next child this process creates, and returns the
+ * call that disarms it for later descendants. Best effort: where the job
+ * cannot be made or joined (a parent job that forbids nesting, before
+ * Windows 8), the runner spawns without it.
+ */
+export function armSpawnGuard(): (() => void) | undefined {
+  let k;
+  try {
+    k = kernel32();
+  } catch {
+    return undefined;
+  }
+  const job = k.CreateJobObjectW(null, null);
+  if (k.isNull(job)) return undefined;
+  const armed =
+    k.SetInformationJobObject(job, JobObjectExtendedLimitInformation, limits(JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE), EXTENDED_LIMIT_INFORMATION_SIZE) &&
+    k.AssignProcessToJobObject(job, k.GetCurrentProcess());
+  if (!armed) {
+    k.CloseHandle(job);
+    return undefined;
+  }
+  jobs.push(job);
+  // The command stays in the job; what it starts from now on does not.
+  return () =>
+    void k.SetInformationJobObject(
+      job,
+      JobObjectExtendedLimitInformation,
+      limits(JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK),
+      EXTENDED_LIMIT_INFORMATION_SIZE,
+    );
+}
+
+export function guardedSpawnPlan(command: string, args: readonly string[], options: { detached?: boolean }): SpawnPlan {
+  // libuv puts every non-detached child in a kill-on-close job of the runner's; the guard covers the moment before it does.
+  const spawned = options.detached ? undefined : armSpawnGuard();
+  return { command, args: [...args], spawned: spawned ?? (() => {}) };
+}
