@@ -70,10 +70,15 @@ export function kernel32(): Kernel32 {
   });
   const raw = (ret: unknown, name: string, args: unknown[]) =>
     lib.func('__stdcall', name, ret as string, args as string[]) as unknown as ((...a: unknown[]) => never) & { async: (...a: unknown[]) => void };
-  // BOOL: int32 on the wire, a JS boolean for callers.
+  // BOOL is int32 on the wire and a JS boolean for callers, as an argument and as a result.
+  const ints = (a: unknown[]): unknown[] => a.map((x) => (typeof x === 'boolean' ? Number(x) : x));
+  const fn = (ret: string, name: string, args: unknown[]) => {
+    const f = raw(ret, name, args);
+    return (...a: unknown[]): never => f(...ints(a));
+  };
   const bool = (name: string, args: unknown[]) => {
     const f = raw('int32_t', name, args);
-    return (...a: unknown[]): boolean => (f(...a.map((x) => (typeof x === 'boolean' ? Number(x) : x))) as number) !== 0;
+    return (...a: unknown[]): boolean => (f(...ints(a)) as number) !== 0;
   };
   const wait = raw('uint32_t', 'WaitForSingleObject', ['void *', 'uint32_t']);
   const inoutOverlapped = koffi.inout(koffi.pointer(OVERLAPPED));
@@ -85,9 +90,9 @@ export function kernel32(): Kernel32 {
     GetFileInformationByHandle: bool('GetFileInformationByHandle', ['void *', koffi.out(koffi.pointer(BY_HANDLE_FILE_INFORMATION))]),
     CloseHandle: bool('CloseHandle', ['void *']),
 
-    CreateMutexW: raw('void *', 'CreateMutexW', ['void *', 'int32_t', 'str16']),
-    CreateEventW: raw('void *', 'CreateEventW', ['void *', 'int32_t', 'int32_t', 'str16']),
-    OpenEventW: raw('void *', 'OpenEventW', ['uint32_t', 'int32_t', 'str16']),
+    CreateMutexW: fn('void *', 'CreateMutexW', ['void *', 'int32_t', 'str16']),
+    CreateEventW: fn('void *', 'CreateEventW', ['void *', 'int32_t', 'int32_t', 'str16']),
+    OpenEventW: fn('void *', 'OpenEventW', ['uint32_t', 'int32_t', 'str16']),
     WaitForSingleObject: wait,
     waitAsync: (h, ms, done) => wait.async(h, ms, done),
     ReleaseMutex: bool('ReleaseMutex', ['void *']),
@@ -98,7 +103,7 @@ export function kernel32(): Kernel32 {
     SetInformationJobObject: bool('SetInformationJobObject', ['void *', 'int', 'void *', 'uint32_t']),
     AssignProcessToJobObject: bool('AssignProcessToJobObject', ['void *', 'void *']),
     GetCurrentProcess: raw('void *', 'GetCurrentProcess', []),
-    OpenProcess: raw('void *', 'OpenProcess', ['uint32_t', 'int32_t', 'uint32_t']),
+    OpenProcess: fn('void *', 'OpenProcess', ['uint32_t', 'int32_t', 'uint32_t']),
     // A FILETIME is two 32-bit halves of a 64-bit count: read as one uint64 on little-endian x64 and arm64.
     GetProcessTimes: bool('GetProcessTimes', ['void *', '_Out_ uint64_t *', '_Out_ uint64_t *', '_Out_ uint64_t *', '_Out_ uint64_t *']),
 
