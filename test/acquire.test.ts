@@ -5,7 +5,7 @@ import { LockTimeoutError } from '../src/errors';
 import { startHolder, tmpDir } from './support/procs';
 
 describe('acquire loop', function () {
-  it("defaults to the seed's schedule: 50 ms x attempt, 30 minutes", function () {
+  it("defaults to the reference runner's schedule: 50 ms x attempt, 30 minutes", function () {
     assert.equal(DEFAULT_BACKOFF_STEP_MS, 50);
     assert.equal(DEFAULT_TIMEOUT_MS, 30 * 60 * 1000);
   });

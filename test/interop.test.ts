@@ -5,17 +5,17 @@ import { tryAcquire } from '../src/acquire';
 import { exited, IS_WINDOWS, ROOT, run, startHolder, tmpDir, waitForLine, which } from './support/procs';
 import type { LockMode } from '../platform';
 
-const SEED = path.join(ROOT, 'scripts', 'seed-runner.py');
+const REFERENCE_LOCK = path.join(ROOT, 'scripts', 'reference-lock.py');
 const FLAG: Record<LockMode, string> = { shared: '-s', exclusive: '-x' };
 
-// Other users of the same lock file: flock(1), and the seed's algorithm in
+// Other users of the same lock file: flock(1), and the reference runner's algorithm in
 // Python (fcntl.flock with LOCK_NB). Both are flock(2), which Windows lacks.
 const PEERS: Array<{ name: string; tool: string; args: (lockfile: string, mode: LockMode, cmd: string[]) => string[] }> = [
   { name: 'flock(1)', tool: 'flock', args: (l, m, cmd) => ['-n', FLAG[m], l, ...cmd] },
   {
-    name: 'the seed-algorithm Python runner',
+    name: 'the reference runner\'s lock in Python (scripts/reference-lock.py)',
     tool: 'python3',
-    args: (l, m, cmd) => [SEED, '--lockfile', l, '--mode', m, '--timeout', '0', '--', ...cmd],
+    args: (l, m, cmd) => [REFERENCE_LOCK, '--lockfile', l, '--mode', m, '--timeout', '0', '--', ...cmd],
   },
 ];
 

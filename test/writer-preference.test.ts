@@ -43,7 +43,7 @@ describe('writer preference', function () {
     }
   });
 
-  it('without the gate (loops that poll the main lock only, as the seed does) the exclusive request starves', async function () {
+  it('without the gate (loops that poll the main lock only, as the reference runner does) the exclusive request starves', async function () {
     const lockfile = path.join(tmpDir(), 'pip.lock');
     const loops = await startLoops(lockfile, 'nogate');
     try {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A stress-run holder command (Linux): run under a lock by the piplock CLI,
-# the seed runner or flock(1). Appends its enter line, holds for up to
+# the reference lock script or flock(1). Appends its enter line, holds for up to
 # HOLD_MS milliseconds, appends its exit line. `>>` opens with O_APPEND and each
 # printf is one write, so the log's order is the true order.
 # usage: hold.sh LOG ID MODE [HOLD_MS]

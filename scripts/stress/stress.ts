@@ -27,7 +27,7 @@ import type { StatusEntry } from '../../src/status';
 const IS_WINDOWS = process.platform === 'win32';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
-const SEED = path.join(ROOT, 'scripts', 'seed-runner.py');
+const REFERENCE_LOCK = path.join(ROOT, 'scripts', 'reference-lock.py');
 const HOLD_SH = path.join(ROOT, 'scripts', 'stress', 'hold.sh');
 const HOLD_JS = path.join(__dirname, 'hold.js');
 const LIB_HOLDER = path.join(__dirname, 'lib-holder.js');
@@ -38,8 +38,8 @@ export type Kind =
   | 'cli-auto-pip'
   | 'cli-auto'
   | 'lib'
-  | 'seed-shared'
-  | 'seed-pip'
+  | 'reference-shared'
+  | 'reference-pip'
   | 'flock-s'
   | 'flock-x';
 
@@ -107,10 +107,10 @@ function onPath(command: string): boolean {
   return (process.env.PATH ?? '').split(path.delimiter).some((d) => d !== '' && fs.existsSync(path.join(d, command)));
 }
 
-/** The kinds this machine can run: the seed runner needs python3, flock(1) is Linux's. */
+/** The kinds this machine can run: the reference lock script needs python3, flock(1) is Linux's. */
 export function availableKinds(): Kind[] {
   const kinds: Kind[] = ['cli-shared', 'cli-exclusive', 'cli-auto-pip', 'cli-auto', 'lib'];
-  if (!IS_WINDOWS && onPath('python3')) kinds.push('seed-shared', 'seed-pip');
+  if (!IS_WINDOWS && onPath('python3')) kinds.push('reference-shared', 'reference-pip');
   if (!IS_WINDOWS && onPath('flock')) kinds.push('flock-s', 'flock-x');
   return kinds;
 }
@@ -158,8 +158,8 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
   const logFile = path.join(dir, 'holders.log');
   const bin = path.join(dir, 'bin');
   const pip = makeFakePip(bin);
-  // The seed runner gets the fake pip by its full path: a pyenv python3 shim puts its own bin first on PATH.
-  const seedPip = IS_WINDOWS ? pip : [path.join(bin, 'pip')];
+  // The reference lock script gets the fake pip by its full path: a pyenv python3 shim puts its own bin first on PATH.
+  const referencePip = IS_WINDOWS ? pip : [path.join(bin, 'pip')];
   const env = envWithPath(bin, opts.noLock ? { PIPLOCK_STRESS_NOLOCK: '1' } : {});
   const logFd = fs.openSync(logFile, 'a');
   const kinds = opts.kinds ?? availableKinds();
@@ -195,11 +195,11 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
         const holdArgs = [String(opts.minHoldMs), String(holdMax), String(opts.lockTimeoutMs)];
         return { argv: [process.execPath, LIB_HOLDER, lock, logFile, participant, String(count), String(opts.exclusivePct), ...holdArgs], count, group: false };
       }
-      // The seed runner's command does not inherit its lock: kill its whole process group, as a crash of the action would.
-      case 'seed-shared':
-        return { argv: ['python3', SEED, '--lockfile', lock, '--mode', 'auto', '--timeout', seconds, '--', ...hold(), logFile, id, 'shared', holdMs()], count: 1, group: true };
-      case 'seed-pip':
-        return { argv: ['python3', SEED, '--lockfile', lock, '--mode', 'auto', '--timeout', seconds, '--', ...seedPip, logFile, id, 'exclusive', holdMs()], count: 1, group: true };
+      // The reference lock script's command does not inherit its lock: kill its whole process group, as a crash of the action would.
+      case 'reference-shared':
+        return { argv: ['python3', REFERENCE_LOCK, '--lockfile', lock, '--mode', 'auto', '--timeout', seconds, '--', ...hold(), logFile, id, 'shared', holdMs()], count: 1, group: true };
+      case 'reference-pip':
+        return { argv: ['python3', REFERENCE_LOCK, '--lockfile', lock, '--mode', 'auto', '--timeout', seconds, '--', ...referencePip, logFile, id, 'exclusive', holdMs()], count: 1, group: true };
       // flock(1)'s command inherits the locked descriptor, so killing flock alone leaves the lock with its command.
       case 'flock-s':
         return { argv: ['flock', '-s', '-w', seconds, lock, ...hold(), logFile, id, 'shared', holdMs()], count: 1, group: false };
@@ -269,7 +269,7 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
   }
 
   // One in five participants is the library (its own mix of modes); the others are exclusive exclusivePct% of the time.
-  const EXCLUSIVE_KINDS: Kind[] = ['cli-exclusive', 'cli-auto-pip', 'seed-pip', 'flock-x'];
+  const EXCLUSIVE_KINDS: Kind[] = ['cli-exclusive', 'cli-auto-pip', 'reference-pip', 'flock-x'];
   const exclusiveKinds = kinds.filter((k) => EXCLUSIVE_KINDS.includes(k));
   const sharedKinds = kinds.filter((k) => k !== 'lib' && !EXCLUSIVE_KINDS.includes(k));
   const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)]!;

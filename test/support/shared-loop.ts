@@ -3,8 +3,8 @@
 // Prints "holding" the first time it holds the lock.
 //
 // usage: shared-loop.js LOCKFILE HOLD_MS gate|nogate
-// "nogate" polls the main lock with the platform handle directly (the seed's
-// algorithm, as the seed runner and flock(1) do), ignoring the gate: the
+// "nogate" polls the main lock with the platform handle directly (the reference
+// runner's algorithm, as scripts/reference-lock.py and flock(1) do), ignoring the gate: the
 // tests use it to show an exclusive request starving without the gate.
 // PIPLOCK_TEST_SABOTAGE=nogate forces it, so that the writer-preference
 // test can be seen to fail without the gate.

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""The seed's pip lock, on its own: a baseline and an interop peer for piplock.
+"""The pip lock of Pigweed's python_runner.py (commit 6c03473f8), on its own:
+a baseline and an interop peer for piplock.
 
-Follows the algorithm of the change in shared/seed/: open the lock file with
+Follows the algorithm of that change: open the lock file with
 O_RDWR | O_CREAT, try flock with LOCK_NB (exclusive for pip, shared for
 anything else), sleep 50 ms x attempt between tries, give up after the
 timeout (30 minutes). Then run the command and exit with its status. The fd
 is closed on exec, so the command does not inherit the lock.
 
-usage: seed-runner.py --lockfile PATH [--mode auto|shared|exclusive]
+usage: reference-lock.py --lockfile PATH [--mode auto|shared|exclusive]
                       [--timeout SECONDS] -- COMMAND [ARGS...]
 """
 
@@ -61,7 +62,7 @@ def main():
                  or (args.mode == 'auto' and _is_pip(command)))
     fd = acquire(args.lockfile, exclusive, args.timeout)
     if fd is None:
-        print(f'seed-runner: timed out waiting for lock {args.lockfile}',
+        print(f'reference-lock: timed out waiting for lock {args.lockfile}',
               file=sys.stderr)
         return 1
     result = subprocess.run(command, check=False)
