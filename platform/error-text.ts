@@ -5,7 +5,7 @@ const POSIX_TEXT: Record<string, string> = {
   EPERM: 'operation not permitted',
   EROFS: 'read-only file system',
   EISDIR: 'is a directory',
-  ENOTDIR: 'a parent is not a directory',
+  ENOTDIR: 'not a directory',
   ENOENT: 'no such file or directory',
   ENAMETOOLONG: 'file name too long',
   ELOOP: 'too many levels of symbolic links',
@@ -16,6 +16,9 @@ const POSIX_TEXT: Record<string, string> = {
   ENOTSUP: 'the file system does not support locking (ENOTSUP)',
   EINVAL: 'the file system does not support locking (EINVAL)',
   EBADF: 'bad file descriptor',
+  EMFILE: 'too many open files in this process',
+  ENFILE: 'too many open files in the system',
+  EIO: 'input/output error',
 };
 
 /** One-line error for a failed system call on a lock file, e.g. "cannot open lock file 'x': permission denied (EACCES)". */

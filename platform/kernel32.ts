@@ -31,6 +31,9 @@ export interface Kernel32 {
   OpenProcess(access: number, inherit: boolean, pid: number): Handle;
   GetProcessTimes(h: Handle, creation: bigint[], exit: bigint[], kernel: bigint[], user: bigint[]): boolean;
 
+  /** pid -> parent pid for every process, from one toolhelp snapshot; undefined where it cannot be taken. */
+  parentPids(): Map<number, number> | undefined;
+
   GetLastError(): number;
   /** Whether a returned HANDLE is NULL. */
   isNull(h: Handle): boolean;
@@ -81,6 +84,26 @@ export function kernel32(): Kernel32 {
     return (...a: unknown[]): boolean => (f(...ints(a)) as number) !== 0;
   };
   const wait = raw('uint32_t', 'WaitForSingleObject', ['void *', 'uint32_t']);
+  const PROCESSENTRY32W = koffi.struct({
+    dwSize: 'uint32_t',
+    cntUsage: 'uint32_t',
+    th32ProcessID: 'uint32_t',
+    th32DefaultHeapID: 'uintptr_t',
+    th32ModuleID: 'uint32_t',
+    cntThreads: 'uint32_t',
+    th32ParentProcessID: 'uint32_t',
+    pcPriClassBase: 'int32_t',
+    dwFlags: 'uint32_t',
+    szExeFile: koffi.array('char16_t', 260, 'Array'),
+  });
+  const entrySize = koffi.sizeof(PROCESSENTRY32W);
+  const pidAt = koffi.offsetof(PROCESSENTRY32W, 'th32ProcessID');
+  const ppidAt = koffi.offsetof(PROCESSENTRY32W, 'th32ParentProcessID');
+  const snapshot = raw('void *', 'CreateToolhelp32Snapshot', ['uint32_t', 'uint32_t']);
+  const first = bool('Process32FirstW', ['void *', 'void *']);
+  const next = bool('Process32NextW', ['void *', 'void *']);
+  const close = bool('CloseHandle', ['void *']);
+  const TH32CS_SNAPPROCESS = 0x2;
   const inoutOverlapped = koffi.inout(koffi.pointer(OVERLAPPED));
   k32 = {
     CreateFileW: raw('void *', 'CreateFileW', ['str16', 'uint32_t', 'uint32_t', 'void *', 'uint32_t', 'uint32_t', 'void *']),
@@ -107,6 +130,19 @@ export function kernel32(): Kernel32 {
     // A FILETIME is two 32-bit halves of a 64-bit count: read as one uint64 on little-endian x64 and arm64.
     GetProcessTimes: bool('GetProcessTimes', ['void *', '_Out_ uint64_t *', '_Out_ uint64_t *', '_Out_ uint64_t *', '_Out_ uint64_t *']),
 
+    parentPids() {
+      const h = snapshot(TH32CS_SNAPPROCESS, 0);
+      if (k32!.isInvalid(h)) return undefined;
+      try {
+        const entry = Buffer.alloc(entrySize);
+        entry.writeUInt32LE(entrySize, 0);
+        const parents = new Map<number, number>();
+        for (let ok = first(h, entry); ok; ok = next(h, entry)) parents.set(entry.readUInt32LE(pidAt), entry.readUInt32LE(ppidAt));
+        return parents;
+      } finally {
+        close(h);
+      }
+    },
     GetLastError: raw('uint32_t', 'GetLastError', []),
     isNull: (h) => h === null || koffi.address(h) === 0n,
     isInvalid: (h) => h !== null && koffi.address(h) === invalid,

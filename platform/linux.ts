@@ -5,17 +5,31 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CANNOT_EXECUTE_STATUS, SpawnError } from '../src/errors';
+import { walkUp } from './ancestry';
 import { posix } from './posix';
 import type { KernelLockHolder, Platform, SpawnPlan } from './types';
 
-/** The start time in clock ticks since boot (/proc/PID/stat, field 22). */
-function startTag(pid: number): string | undefined {
+/** The fields of /proc/PID/stat after the command name, which may itself hold spaces and parentheses. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** The start time in clock ticks since boot (field 22). */
+function startTag(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
+function ancestors(): number[] {
+  return walkUp(process.ppid, (pid) => {
+    const ppid = Number(statFields(pid)?.[1]);
+    return Number.isInteger(ppid) ? ppid : undefined;
+  });
 }
 
 /** The flock holders of `file` as /proc/locks lists them: any program (flock(1), the reference runner, piplock). */
@@ -91,6 +105,58 @@ export function findExecutable(command: string, pathVar: string | undefined, cwd
   return undefined;
 }
 
+/** ELF e_machine of each Node architecture. */
+const ELF_MACHINE: Record<string, number> = { x64: 62, arm64: 183, ia32: 3, arm: 40, riscv64: 243, ppc64: 21, s390x: 22, loong64: 258 };
+
+/**
+ * Why the kernel would refuse to run `file`, for the two refusals that the
+ * sh in the parent-death wrapper would otherwise report in its own words, or
+ * answer by running the file as a shell script: a #! line naming an
+ * interpreter that cannot be run, and an ELF file for another machine. One
+ * read of the file's first bytes.
+ */
+function refusal(file: string, depth = 0): string | undefined {
+  let head: Buffer;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      head = Buffer.alloc(256);
+      head = head.subarray(0, fs.readSync(fd, head, 0, head.length, 0));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined; // unreadable but executable: let the kernel decide
+  }
+  if (head[0] === 0x23 && head[1] === 0x21) {
+    const interpreter = head.toString('latin1', 2).split('\n')[0]!.trim().split(/[ \t]/)[0] ?? '';
+    if (!interpreter.startsWith('/') || !isExecutableFile(interpreter)) return `its interpreter '${interpreter}' (on its #! line) cannot be run`;
+    return depth < 3 ? refusal(interpreter, depth + 1) : undefined;
+  }
+  if (head.length >= 4 && head.readUInt32BE(0) === 0x7f454c46) return elfRefusal(head, file);
+  return undefined;
+}
+
+/** The ELF header checks the kernel makes before it maps anything (little-endian machines). */
+function elfRefusal(head: Buffer, file: string): string | undefined {
+  const wide = process.arch.endsWith('64');
+  const machine = ELF_MACHINE[process.arch];
+  const size = wide ? 64 : 52;
+  if (head.length < size || head[4] !== (wide ? 2 : 1) || head[5] !== 1 || head[6] !== 1) return 'it is not an executable for this machine';
+  if (machine !== undefined && head.readUInt16LE(18) !== machine) return 'it is an executable for another machine';
+  const type = head.readUInt16LE(16);
+  const phoff = wide ? Number(head.readBigUInt64LE(32)) : head.readUInt32LE(28);
+  const [ehsize, phentsize, phnum] = wide ? [head.readUInt16LE(52), head.readUInt16LE(54), head.readUInt16LE(56)] : [head.readUInt16LE(40), head.readUInt16LE(42), head.readUInt16LE(44)];
+  let length = Infinity;
+  try {
+    length = fs.statSync(file).size;
+  } catch {
+    // judged on the header alone
+  }
+  const valid = (type === 2 || type === 3) && ehsize === size && phentsize === (wide ? 56 : 32) && phnum > 0 && phoff + phnum * phentsize <= length;
+  return valid ? undefined : 'it is not a valid executable (a damaged ELF file)';
+}
+
 /** What the parent-death wrapper needs, looked up once on the runner's own PATH. */
 interface Wrapper {
   setpriv: string | undefined;
@@ -113,7 +179,10 @@ function spawnPlan(command: string, args: readonly string[], options: { env?: No
   const direct: SpawnPlan = { command, args: [...args], spawned: () => {} };
   const { setpriv, sh } = prepareSpawn();
   if (options.detached || setpriv === undefined) return direct;
-  if (findExecutable(command, (options.env ?? process.env).PATH, options.cwd?.toString()) === undefined) return direct;
+  const file = findExecutable(command, (options.env ?? process.env).PATH, options.cwd?.toString());
+  if (file === undefined) return direct;
+  const why = refusal(path.resolve(options.cwd?.toString() ?? '.', file));
+  if (why !== undefined) throw new SpawnError(`cannot execute '${command}': ${why}`, CANNOT_EXECUTE_STATUS);
   if (!sh) return { command: setpriv, args: ['--pdeathsig', 'KILL', '--', command, ...args], spawned: () => {} };
   const parentCheck = `[ "$PPID" = ${process.pid} ] || exit 1; exec "$@"`;
   return { command: setpriv, args: ['--pdeathsig', 'KILL', '--', SH, '-c', parentCheck, 'piplock', command, ...args], spawned: () => {} };
@@ -122,6 +191,7 @@ function spawnPlan(command: string, args: readonly string[], options: { env?: No
 export const linux: Platform = {
   ...posix,
   startTag,
+  ancestors,
   kernelLockHolders,
   prepareSpawn: () => void prepareSpawn(),
   spawnPlan,

@@ -4,11 +4,13 @@
  * `<lockfile>.d/release` for the release signal. linux.ts adds what only
  * Linux offers.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockError } from '../src/errors';
 import { posixError } from './error-text';
 import { flock, flockName, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from './flock';
+import { walkUp } from './ancestry';
 import { mkdirs } from './mkdirs';
 import { resolvedPath, sideDir } from './names';
 import type { FileIdentity, Gate, LockHandle, LockMode, Platform, ReleaseWaiter } from './types';
@@ -194,6 +196,22 @@ function signalRelease(lockfile: string): void {
   }
 }
 
+/** Parent links from ps(1): one process, and only when a nested runner must check its ancestry. */
+function ancestorsFromPs(): number[] {
+  let text: string;
+  try {
+    text = execFileSync('ps', ['-A', '-o', 'pid=,ppid='], { encoding: 'latin1', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return [process.ppid];
+  }
+  const parent = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    const [pid, ppid] = line.trim().split(/\s+/).map(Number);
+    if (pid !== undefined && ppid !== undefined && Number.isInteger(pid) && Number.isInteger(ppid)) parent.set(pid, ppid);
+  }
+  return walkUp(process.ppid, (pid) => parent.get(pid));
+}
+
 /** macOS and other POSIX systems: no kernel lock listing, no start tags, no parent-death signal. */
 export const posix: Platform = {
   lockBackend: flockName,
@@ -208,6 +226,7 @@ export const posix: Platform = {
   listenForRelease: (lockfile) => new PosixReleaseWaiter(lockfile),
   signalRelease,
   startTag: () => undefined,
+  ancestors: ancestorsFromPs,
   kernelLockHolders: () => [],
   prepareSpawn: () => {},
   spawnPlan: (command, args) => ({ command, args: [...args], spawned: () => {} }),

@@ -107,6 +107,8 @@ export interface Platform {
   signalRelease(lockfile: string): void;
   /** A token that tells process `pid` apart from a later one with the same PID; undefined where none can be read. */
   startTag(pid: number): string | undefined;
+  /** The PIDs of this process's parent, its parent, and so on up, as far as they can be read. */
+  ancestors(): number[];
   /** Holders of `file` in the kernel's lock table; empty where the OS does not list them. */
   kernelLockHolders(file: string): KernelLockHolder[];
   /** Does once, before waiting, what the first spawn would otherwise do between the lock and the command. */

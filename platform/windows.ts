@@ -10,6 +10,7 @@ import { windowsError } from './error-text';
 import { kernel32 } from './kernel32';
 import { resolvedPath } from './names';
 import { objectName, setReleaseEvent, WindowsGate, WindowsReleaseWaiter } from './windows-objects';
+import { walkUp } from './ancestry';
 import { guardedSpawnPlan, processCreationTime } from './windows-process';
 import type { FileIdentity, LockHandle, LockMode, Platform } from './types';
 
@@ -164,6 +165,10 @@ export const windows: Platform = {
     }
   },
   startTag: processCreationTime,
+  ancestors() {
+    const parents = kernel32().parentPids();
+    return parents === undefined ? [process.ppid] : walkUp(process.ppid, (pid) => parents.get(pid));
+  },
   kernelLockHolders: () => [],
   prepareSpawn: () => {},
   spawnPlan: guardedSpawnPlan,

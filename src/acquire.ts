@@ -31,29 +31,6 @@ const GATE_QUICK_RETRY_MS = 2;
 
 type TryResult = { lock: Lock } | { busy: true; transient?: LockError; atGate?: boolean };
 
-/**
- * One non-blocking try. Busy is not an error; a replaced lock file counts as
- * busy, because a lock on a file no longer at `path` excludes nobody.
- */
-function tryOnce(path: string, mode: LockMode): TryResult {
-  let handle: LockHandle;
-  try {
-    handle = platform.openLockHandle(path);
-  } catch (err) {
-    if (err instanceof LockError && err.transient) return { busy: true, transient: err };
-    throw err;
-  }
-  try {
-    const got = mode === 'exclusive' ? handle.tryLock() : handle.tryRLock();
-    if (got && sameFile(handle, path)) return { lock: new Lock(handle, mode, () => platform.signalRelease(path)) };
-    handle.close();
-    return { busy: true };
-  } catch (err) {
-    handle.close();
-    throw err;
-  }
-}
-
 function sameFile(handle: LockHandle, path: string): boolean {
   let now;
   try {
@@ -73,7 +50,7 @@ function sameFile(handle: LockHandle, path: string): boolean {
  */
 class GatedRequest {
   private gateOpened = false;
-  /** Undefined where no gate can be had (a read-only place): the lock works without writer preference. */
+  /** Undefined where no gate can be had (a read-only or full place): the lock works without writer preference. */
   private gate: Gate | undefined;
   private gateHeld = false;
 
@@ -83,27 +60,53 @@ class GatedRequest {
     private readonly onWarning?: (message: string) => void,
   ) {}
 
+  /**
+   * One non-blocking try. Busy is not an error; a replaced lock file counts as
+   * busy, because a lock on a file no longer at `path` excludes nobody. The
+   * lock file is opened, and so checked to be a regular file, before anything
+   * is made beside it.
+   */
   tryOnce(): TryResult {
-    if (!this.gateOpened) {
-      this.gate = tryOpenGate(this.path);
-      this.gateOpened = true;
-    }
-    if (!this.gateHeld && this.gate !== undefined) {
-      const g = this.gate.tryEnter(this.mode);
-      if (!g) return { busy: true, atGate: true };
-      if (g === 'abandoned') this.onWarning?.(`the writer-preference gate of '${this.path}' was abandoned by a process that died while waiting; taken over`);
-      this.gateHeld = true;
-    }
-    let r: TryResult;
+    let handle: LockHandle;
     try {
-      r = tryOnce(this.path, this.mode);
+      handle = platform.openLockHandle(this.path);
     } catch (err) {
+      if (err instanceof LockError && err.transient) return { busy: true, transient: err };
+      throw err;
+    }
+    try {
+      if (!this.enterGate()) {
+        handle.close();
+        return { busy: true, atGate: true };
+      }
+      const got = (this.mode === 'exclusive' ? handle.tryLock() : handle.tryRLock()) && sameFile(handle, this.path);
+      // A shared request only passes through; an exclusive one keeps the gate until it has the lock.
+      if (this.mode === 'shared' || got) this.leave();
+      if (got) return { lock: new Lock(handle, this.mode, () => platform.signalRelease(this.path)) };
+      handle.close();
+      return { busy: true };
+    } catch (err) {
+      handle.close();
       this.leave();
       throw err;
     }
-    // A shared request only passes through; an exclusive one keeps the gate until it has the lock.
-    if (this.mode === 'shared' || 'lock' in r) this.leave();
-    return r;
+  }
+
+  private enterGate(): boolean {
+    if (!this.gateOpened) {
+      this.gateOpened = true;
+      try {
+        this.gate = platform.openGate(this.path);
+      } catch (err) {
+        this.onWarning?.(`${NO_GATE} '${this.path}' without writer preference: ${(err as Error).message}`);
+      }
+    }
+    if (this.gateHeld || this.gate === undefined) return true;
+    const g = this.gate.tryEnter(this.mode);
+    if (!g) return false;
+    if (g === 'abandoned') this.onWarning?.(`the writer-preference gate of '${this.path}' was abandoned by a process that died while waiting; taken over`);
+    this.gateHeld = true;
+    return true;
   }
 
   private leave(): void {
@@ -123,21 +126,51 @@ class GatedRequest {
   }
 }
 
-/**
- * The gate lives beside the lock file. Where it cannot be made (a read-only
- * file system or directory holding an existing lock file), locking must still
- * work, as flock alone does there; only writer preference is lost.
- */
-function tryOpenGate(path: string): Gate | undefined {
-  try {
-    return platform.openGate(path);
-  } catch {
-    return undefined;
+/** How the warning about a gate that cannot be had begins. */
+export const NO_GATE = 'locking';
+
+const MODES: readonly string[] = ['shared', 'exclusive'];
+
+/** Library arguments are checked before anything is opened or created: a TypeError names the bad one. */
+function checkPath(path: unknown): asserts path is string {
+  if (typeof path !== 'string' || path === '') throw new TypeError(`piplock: the lock file path must be a non-empty string, not ${describe(path)}`);
+  if (path.includes('\0')) throw new TypeError('piplock: the lock file path must not contain a NUL character');
+}
+
+function checkMode(mode: unknown): asserts mode is LockMode {
+  if (!MODES.includes(mode as string)) throw new TypeError(`piplock: mode must be 'shared' or 'exclusive', not ${describe(mode)}`);
+}
+
+function checkOptions(o: AcquireOptions): void {
+  if (typeof o !== 'object' || o === null) throw new TypeError(`piplock: options must be an object, not ${describe(o)}`);
+  if (o.mode !== undefined) checkMode(o.mode);
+  const durations: [string, unknown, number][] = [
+    ['timeoutMs', o.timeoutMs, 0],
+    ['transientLimitMs', o.transientLimitMs, 0],
+    ['backoffStepMs', o.backoffStepMs, Number.MIN_VALUE],
+  ];
+  for (const [name, v, min] of durations) {
+    if (v !== undefined && (typeof v !== 'number' || Number.isNaN(v) || v < min)) {
+      throw new TypeError(`piplock: ${name} must be a number of milliseconds${min > 0 ? ' above 0' : ', 0 or more'}, not ${describe(v)}`);
+    }
   }
+  if (o.backoffStepMs !== undefined && !Number.isFinite(o.backoffStepMs)) throw new TypeError('piplock: backoffStepMs must be finite');
+  for (const name of ['onBusy', 'onWarning'] as const) {
+    if (o[name] !== undefined && typeof o[name] !== 'function') throw new TypeError(`piplock: ${name} must be a function, not ${describe(o[name])}`);
+  }
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError(`piplock: signal must be an AbortSignal, not ${describe(o.signal)}`);
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === undefined || v === null) return String(v);
+  return typeof v;
 }
 
 /** Takes the lock without waiting; null when it is busy (or an exclusive request is waiting, for a shared one). Throws only on real errors. */
 export function tryAcquire(path: string, mode: LockMode = 'exclusive'): Lock | null {
+  checkPath(path);
+  checkMode(mode);
   const request = new GatedRequest(path, mode);
   try {
     const r = request.tryOnce();
@@ -154,6 +187,8 @@ export function tryAcquire(path: string, mode: LockMode = 'exclusive'): Lock | n
  * holders, and retries as soon as one lets go.
  */
 export async function acquire(path: string, options: AcquireOptions = {}): Promise<Lock> {
+  checkPath(path);
+  checkOptions(options);
   const mode = options.mode ?? 'exclusive';
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const step = options.backoffStepMs ?? DEFAULT_BACKOFF_STEP_MS;
@@ -211,6 +246,7 @@ async function pause(waiter: ReleaseWaiter | undefined, ms: number, signal: Abor
 
 /** Runs fn while holding the lock, and releases it however fn ends. */
 export async function withLock<T>(path: string, options: AcquireOptions, fn: (lock: Lock) => T | Promise<T>): Promise<T> {
+  if (typeof fn !== 'function') throw new TypeError(`piplock: withLock needs a function to run, not ${describe(fn)}`);
   const lock = await acquire(path, options);
   try {
     return await fn(lock);

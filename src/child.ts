@@ -19,7 +19,13 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
  */
 export function runChild(command: string, args: readonly string[], options: SpawnOptions = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const plan = platform.spawnPlan(command, args, options);
+    let plan;
+    try {
+      plan = platform.spawnPlan(command, args, options);
+    } catch (err) {
+      reject(err);
+      return;
+    }
     let child;
     try {
       child = spawn(plan.command, plan.args, { stdio: 'inherit', ...options });

@@ -18,6 +18,33 @@ function timeoutArg(text: string): number {
   return ms;
 }
 
+/** A path option's value: never an option, which commander would otherwise take as the path (`--lockfile -- cmd`). */
+function pathArg(text: string): string {
+  if (text.startsWith('-')) throw new InvalidArgumentError(`a path is missing (for a file whose name starts with '-', write ./${text})`);
+  return text;
+}
+
+const COMMANDS = ['run', 'status', 'python-runner', 'help'];
+
+/** Edit distance, for telling a misspelt subcommand from a command to run. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/** `piplock stauts x`: a word where a subcommand goes, close to one, is a typo, not a command for `run`. */
+function misspeltCommand(argv: readonly string[]): string | undefined {
+  const first = argv[0];
+  if (first === undefined || first.startsWith('-') || COMMANDS.includes(first)) return undefined;
+  const near = COMMANDS.find((c) => distance(first, c) <= 2);
+  return near === undefined ? undefined : `unknown command '${first}' (did you mean '${near}'?)`;
+}
+
 function build(): Command {
   const program = new Command('piplock')
     .description('Run a command under a shared or exclusive lock on a file: pip exclusive, everything else shared.')
@@ -34,7 +61,7 @@ function build(): Command {
   program
     .command('run', { isDefault: true })
     .description('run COMMAND while holding the lock (the default subcommand)')
-    .requiredOption('--lockfile <path>', 'lock file; created with its parent directories if missing')
+    .requiredOption('--lockfile <path>', 'lock file; created with its parent directories if missing', pathArg)
     .addOption(new Option('--mode <mode>', 'auto: exclusive for pip, shared for anything else').choices(['auto', 'shared', 'exclusive']).default('auto'))
     .option('--timeout <duration>', 'give up waiting after this long (seconds, or 500ms, 90s, 30m)', timeoutArg)
     .option('--notice-after <duration>', 'after waiting this long, say on stderr who holds the lock, then every 30 s (default 5s)', timeoutArg)
@@ -75,6 +102,8 @@ function build(): Command {
 }
 
 async function main(): Promise<void> {
+  const typo = misspeltCommand(process.argv.slice(2));
+  if (typo !== undefined) fail(typo, USAGE_STATUS);
   try {
     await build().parseAsync(process.argv);
   } catch (err) {

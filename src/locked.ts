@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { describeErrno, mkdirs, platform } from '../platform';
 import type { LockMode } from '../platform';
-import { acquire } from './acquire';
+import { acquire, NO_GATE } from './acquire';
 import { formatDuration } from './duration';
 import { FAILURE_STATUS, LockError, LockTimeoutError } from './errors';
 import { guardLockFile } from './guard';
@@ -26,6 +26,8 @@ export interface LockedRunOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Says on stderr, while the runner waits, how long it has waited and who holds the lock. */
 function startNotices(lockfile: string, mode: LockMode, afterMs: number, log: Logger): () => void {
   const start = performance.now();
@@ -36,7 +38,8 @@ function startNotices(lockfile: string, mode: LockMode, afterMs: number, log: Lo
     const waited = formatDuration(performance.now() - start);
     log.warn(`waited ${waited} for ${mode === 'exclusive' ? 'an' : 'a'} ${mode} lock on '${lockfile}'; ${describeHolders(lockfile)}`);
   };
-  if (!Number.isFinite(afterMs)) return () => {};
+  // Past setTimeout's range (about 24.8 days) there is no notice, rather than one at once.
+  if (!(afterMs <= MAX_TIMER_MS)) return () => {};
   const first = setTimeout(() => {
     notice();
     every = setInterval(notice, NOTICE_EVERY_MS);
@@ -61,16 +64,25 @@ export async function runLocked(o: LockedRunOptions, start: (env: NodeJS.Process
   const { log, mode } = o;
   const lockfile = path.resolve(o.lockfile);
   const nested = nestedDecision(lockfile, mode);
-  if (typeof nested === 'object') {
+  if (nested.action === 'refuse') {
     log.error(nested.error);
     return FAILURE_STATUS;
   }
-  if (nested === 'inherited') {
+  if (nested.action === 'lock' && nested.warning) log.warn(nested.warning);
+  if (nested.action === 'inherited') {
     log.debug(`an ancestor piplock holds the lock; running ${JSON.stringify(o.command)} without locking again`, { lockfile, mode });
     return start(o.env);
   }
   let lock;
-  const registration = new Registration(lockfile, mode, [...o.command]);
+  // The files beside the lock (gate, registry) are a help, not a need: where they cannot be written
+  // (a full disk, a read-only directory) the runner locks all the same, and says so once.
+  let sideFilesWarned = false;
+  const sideFilesWarning = (message: string): void => {
+    if (sideFilesWarned) return;
+    sideFilesWarned = true;
+    log.warn(message, { lockfile });
+  };
+  const registration = new Registration(lockfile, mode, [...o.command], sideFilesWarning);
   let stopNotices: (() => void) | undefined;
   let env: NodeJS.ProcessEnv;
   try {
@@ -82,7 +94,7 @@ export async function runLocked(o: LockedRunOptions, start: (env: NodeJS.Process
     lock = await acquire(lockfile, {
       mode,
       timeoutMs: o.timeoutMs,
-      onWarning: (message) => log.warn(message, { lockfile }),
+      onWarning: (message) => (message.startsWith(NO_GATE) ? sideFilesWarning(message) : log.warn(message, { lockfile })),
       onBusy: (attempt, waited) => {
         if (attempt === 1) {
           registration.set('waiting');

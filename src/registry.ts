@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { mkdirs, platform, sideDir } from '../platform';
+import { describeErrno, mkdirs, platform, sideDir } from '../platform';
 import type { LockMode } from '../platform';
+import { ownStartTag } from './nested';
 
 /**
  * The registry of holders and waiters: one file per runner,
@@ -32,21 +33,17 @@ function entryFile(lockfile: string, pid: number): string {
 /** This runner's entry. Best effort: a registry that cannot be written never stops the build. */
 export class Registration {
   private written = false;
-  private tagRead = false;
-  private tag: string | undefined;
 
   constructor(
     private readonly lockfile: string,
     private readonly mode: LockMode,
     private readonly command: string[],
+    /** Told, in one line, why the entry could not be written. */
+    private readonly onFailure: (message: string) => void = () => {},
   ) {}
 
   set(state: RegistryEntry['state']): void {
-    if (!this.tagRead) {
-      this.tag = platform.startTag(process.pid);
-      this.tagRead = true;
-    }
-    const entry: RegistryEntry = { pid: process.pid, mode: this.mode, state, command: this.command, since: Date.now(), start: this.tag };
+    const entry: RegistryEntry = { pid: process.pid, mode: this.mode, state, command: this.command, since: Date.now(), start: ownStartTag() };
     const file = entryFile(this.lockfile, process.pid);
     const tmp = `${path.dirname(file)}${path.sep}.${process.pid}.tmp`;
     try {
@@ -59,8 +56,14 @@ export class Registration {
       }
       fs.renameSync(tmp, file);
       this.written = true;
-    } catch {
-      // read-only build directory and the like: status will not list this runner
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      this.onFailure(`piplock status will not list this runner: cannot write '${e.path ?? file}': ${describeErrno(e.code)}`);
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        // never written
+      }
     }
   }
 

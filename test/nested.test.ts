@@ -13,15 +13,19 @@ process.exit(r.status === null ? 99 : r.status);`;
 
 const quick = ['--', NODE, '-e', '0'];
 
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 describe('nested runners', function () {
-  it('tells the child which lock it holds: PIPLOCK_HELD=<mode>:<canonical path>', async function () {
+  it('tells the child which lock it holds: PIPLOCK_HELD=<mode>:<runner pid>:<start tag>:<canonical path>', async function () {
     const dir = tmpDir();
     const lockfile = path.join(dir, 'pip.lock');
     const r = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--', NODE, '-e', 'process.stdout.write(process.env.PIPLOCK_HELD)']);
     assert.equal(r.status, 0, r.stderr);
     let canonical = fs.realpathSync.native(lockfile);
     if (process.platform === 'win32' || process.platform === 'darwin') canonical = canonical.toLowerCase();
-    assert.equal(r.stdout, `exclusive:${canonical}`);
+    assert.match(r.stdout, new RegExp(`^exclusive:\\d+:\\d*:${escape(canonical)}$`));
   });
 
   it('shared inside an exclusive holder of the same file proceeds without locking again', async function () {
@@ -42,7 +46,7 @@ describe('nested runners', function () {
     assert.equal(r.status, 0, r.stderr);
     let canonical = fs.realpathSync.native(lockfile);
     if (process.platform === 'win32' || process.platform === 'darwin') canonical = canonical.toLowerCase();
-    assert.equal(r.stdout.split('\n')[1], `exclusive:${canonical}`);
+    assert.match(r.stdout.split('\n')[1]!, new RegExp(`^exclusive:\\d+:\\d*:${escape(canonical)}$`));
   });
 
   it('shared inside an exclusive holder proceeds when the lock file is new and its directory a symlink (or junction)', async function () {

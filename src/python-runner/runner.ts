@@ -5,7 +5,7 @@ import { mkdirs, platform } from '../../platform';
 import type { LockMode } from '../../platform';
 import { runChild } from '../child';
 import { modeForCommand } from '../classify';
-import { ExpressionError, FAILURE_STATUS, SpawnError } from '../errors';
+import { ExpressionError, FAILURE_STATUS, SpawnError, USAGE_STATUS } from '../errors';
 import { runLocked } from '../locked';
 import type { Logger } from '../log';
 import { quoteCommand, quoteValue } from '../quote';
@@ -66,7 +66,7 @@ function touch(file: string): void {
 export async function runPythonAction(args: RunnerArgs, log: Logger): Promise<number> {
   if (args.command[0] !== '--') {
     log.error("python-runner requires a command to run: put it after '--'");
-    return FAILURE_STATUS;
+    return USAGE_STATUS;
   }
   const original = args.command.slice(1);
 
