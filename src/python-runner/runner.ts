@@ -5,7 +5,7 @@ import { mkdirs, platform } from '../../platform';
 import type { LockMode } from '../../platform';
 import { runChild } from '../child';
 import { modeForCommand } from '../classify';
-import { ExpressionError, FAILURE_STATUS, SpawnError, USAGE_STATUS } from '../errors';
+import { ExpressionError, FAILURE_STATUS, SpawnError } from '../errors';
 import { runLocked } from '../locked';
 import type { Logger } from '../log';
 import { quoteCommand, quoteValue } from '../quote';
@@ -65,8 +65,9 @@ function touch(file: string): void {
  */
 export async function runPythonAction(args: RunnerArgs, log: Logger): Promise<number> {
   if (args.command[0] !== '--') {
+    // Status 1, not run's usage status 2: python_runner.py exits 1 here, and this mode answers as it does.
     log.error("python-runner requires a command to run: put it after '--'");
-    return USAGE_STATUS;
+    return FAILURE_STATUS;
   }
   const original = args.command.slice(1);
 

@@ -1,12 +1,12 @@
 /**
  * Side by side with Pigweed's own python_runner.py at 6c03473f8, the commit
  * that introduced the pip lock: same arguments, same build directory; the
- * exit status, stdout, stamp and error message must agree, except where the
- * README says piplock differs on purpose.
+ * exit status, stdout, stamp and error message must agree, except where
+ * docs/pigweed.md says piplock differs on purpose.
  *
- * The script is not part of piplock. Put it at
- * /tmp/pigweed-6c03473f8/python_runner.py (or name it in
- * PIPLOCK_REFERENCE_RUNNER), e.g. with
+ * The script is not part of piplock. It is found at PIPLOCK_REFERENCE_RUNNER,
+ * else at ../shared/reference/python_runner.py beside the checkout (where the
+ * project's workspace keeps Pigweed's files), e.g. made with
  *   git --git-dir=PIGWEED/.git show 6c03473f8:pw_build/py/pw_build/python_runner.py
  * Without it every test here is pending.
  */
@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeNinjaTree, type NinjaTree } from './fixtures';
 
-const REFERENCE = process.env.PIPLOCK_REFERENCE_RUNNER ?? '/tmp/pigweed-6c03473f8/python_runner.py';
+const REFERENCE = process.env.PIPLOCK_REFERENCE_RUNNER ?? path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'reference', 'python_runner.py');
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli.js');
 const PYTHON = 'python3';
 
