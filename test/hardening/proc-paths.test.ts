@@ -3,8 +3,9 @@ import * as fs from 'node:fs';
 import { IS_WINDOWS, NODE, tmpDir } from '../support/procs';
 import { assertEnded, assertOneError, cliBounded, describeRun, gnArgs, libraryChild, type Threw } from './support';
 
-// Places where mkdir of the side directory (<lock>.d) answers ENOENT even though the parent exists.
-const PROC_PATHS = ['/proc/self/piplock-x/pip.lock', '/proc/1/nope/pip.lock'];
+// Places where mkdir answers ENOENT although the parent exists: for the lock's own directory (the first
+// two) and for the side directory <lock>.d beside a lock file in an existing /proc directory (the others).
+const PROC_PATHS = ['/proc/self/piplock-x/pip.lock', '/proc/1/nope/pip.lock', '/proc/self/pip.lock', '/proc/pip.lock'];
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

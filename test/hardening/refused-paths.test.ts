@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IS_WINDOWS, NODE, tmpDir } from '../support/procs';
-import { assertEnded, assertOneError, cliBounded, describeRun, gnArgs, libraryChild, listing, type Threw } from './support';
+import { IS_WINDOWS, NODE } from '../support/procs';
+import { assertEnded, assertOneError, cliBounded, describeRun, gnArgs, libraryChild, listing, removeScratch, scratch, type Threw } from './support';
 
 /**
  * A refused lock path: where it is, what must stay as it was, and the words the error must use.
@@ -20,24 +20,24 @@ const PLACES: Place[] = [
   {
     what: '/dev/null',
     posixOnly: 'Windows has no /dev/null (NUL is a device name, not a path in a directory)',
-    setup: () => ({ lockfile: '/dev/null', cwd: tmpDir(), watch: [], absent: ['/dev/null.d'] }),
+    setup: () => ({ lockfile: '/dev/null', cwd: scratch(), watch: [], absent: ['/dev/null.d'] }),
     problem: /not a regular file/,
   },
   {
     what: 'the root directory',
     setup: () => {
-      const root = path.parse(tmpDir()).root;
-      return { lockfile: root, cwd: tmpDir(), watch: [], absent: [path.join(root, '.d')] };
+      const root = path.parse(scratch()).root;
+      return { lockfile: root, cwd: scratch(), watch: [], absent: [path.join(root, '.d')] };
     },
     problem: /is a directory/,
   },
   {
     what: 'a directory',
     setup: () => {
-      const base = tmpDir();
+      const base = scratch();
       const d = path.join(base, 'D');
       fs.mkdirSync(d);
-      return { lockfile: d, cwd: tmpDir(), watch: [base, d], absent: [`${d}.d`] };
+      return { lockfile: d, cwd: scratch(), watch: [base, d], absent: [`${d}.d`] };
     },
     problem: /is a directory/,
   },
@@ -45,17 +45,17 @@ const PLACES: Place[] = [
     what: 'a FIFO',
     posixOnly: 'FIFOs in the file system do not exist on Windows',
     setup: () => {
-      const base = tmpDir();
+      const base = scratch();
       const f = path.join(base, 'F');
       assert.equal(spawnSync('mkfifo', [f]).status, 0, 'mkfifo');
-      return { lockfile: f, cwd: tmpDir(), watch: [base], absent: [`${f}.d`] };
+      return { lockfile: f, cwd: scratch(), watch: [base], absent: [`${f}.d`] };
     },
     problem: /not a regular file/,
   },
   {
     what: "'' (empty)",
     setup: () => {
-      const base = tmpDir();
+      const base = scratch();
       const cwd = path.join(base, 'cwd');
       fs.mkdirSync(cwd);
       return { lockfile: '', cwd, watch: [base, cwd], absent: [`${cwd}.d`] };
@@ -77,6 +77,7 @@ function clearGarbage(): void {
 describe('hardening: nothing is created beside a refused lock path', function () {
   before(clearGarbage);
   afterEach(clearGarbage);
+  after(removeScratch);
 
   for (const place of PLACES) {
     describe(`--lockfile ${place.what}`, function () {
@@ -103,7 +104,7 @@ describe('hardening: nothing is created beside a refused lock path', function ()
       }
 
       it('run: one error line naming the path and the problem, nothing created', async function () {
-        const marker = path.join(tmpDir(), 'ran');
+        const marker = path.join(scratch(), 'ran');
         const r = await cliBounded(['--lockfile', s.lockfile, '--timeout', '2s', '--', NODE, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`], 20_000, { cwd: s.cwd });
         assertOneError(r, place.problem);
         if (s.lockfile) assert.match(r.stderr, new RegExp(escape(s.lockfile)), describeRun(r));
@@ -112,7 +113,7 @@ describe('hardening: nothing is created beside a refused lock path', function ()
       });
 
       it('python-runner: one error line naming the path and the problem, nothing created', async function () {
-        const scriptDir = tmpDir();
+        const scriptDir = scratch();
         const script = path.join(scriptDir, 'script.py');
         const marker = path.join(scriptDir, 'ran');
         fs.writeFileSync(script, `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`);

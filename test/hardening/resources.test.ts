@@ -185,14 +185,14 @@ describe('hardening: running out of file descriptors (EMFILE)', function () {
     for (let n = lowest; n <= lowest + 12; n++) {
       for (const [name, args] of commands) {
         const r = await runBounded('sh', ['-c', `ulimit -n ${n} && exec "$@"`, 'sh', NODE, CLI, ...args], 20_000, { cwd: dir });
-      const lines = r.stderr.split('\n').filter((l) => l !== '');
-      const clean =
-        !r.killed &&
-        r.signal === null &&
-        !/\n\s+at |node:|Assertion failed|Native stack/.test(r.stderr) &&
-        ((r.status === 0 && lines.length <= 1 && lines.every((l) => l.startsWith('piplock: warn'))) ||
-          (r.status !== 0 && lines.length === 1 && lines[0]!.startsWith('piplock: error: ')));
-      if (!clean) bad.push(`${name}, ulimit -n ${n}: ${describeRun(r)}`);
+        const lines = r.stderr.split('\n').filter((l) => l !== '');
+        const clean =
+          !r.killed &&
+          r.signal === null &&
+          !/\n\s+at |node:|Assertion failed|Native stack/.test(r.stderr) &&
+          ((r.status === 0 && lines.length <= 1 && lines.every((l) => l.startsWith('piplock: warn'))) ||
+            (r.status !== 0 && lines.length === 1 && lines[0]!.startsWith('piplock: error: ')));
+        if (!clean) bad.push(`${name}, ulimit -n ${n}: ${describeRun(r)}`);
       }
     }
     assert.deepEqual(bad, [], `limits from ${lowest} (the lowest where node runs an empty script):\n${bad.join('\n')}`);

@@ -106,3 +106,16 @@ export interface Threw {
 export function listing(dir: string): string[] {
   return fs.readdirSync(dir).sort();
 }
+
+const scratchDirs: string[] = [];
+
+/** A temporary directory removed by removeScratch(): for tests that leave FIFOs or big files in theirs. */
+export function scratch(): string {
+  const d = tmpDir();
+  scratchDirs.push(d);
+  return d;
+}
+
+export function removeScratch(): void {
+  for (const d of scratchDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+}
