@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockError } from '../src/errors';
-import { posixError } from './error-text';
+import { describeErrno, posixError } from './error-text';
 import { flock, flockName, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from './flock';
 import { walkUp } from './ancestry';
 import { mkdirs } from './mkdirs';
@@ -108,7 +108,12 @@ class PosixGate implements Gate {
       this.handle = new PosixLockHandle(file);
     } catch (err) {
       if ((err as { code?: string }).code !== 'ENOENT') throw err;
-      mkdirs(sideDir(lockfile));
+      try {
+        mkdirs(sideDir(lockfile));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new LockError(`cannot create directory '${sideDir(lockfile)}': ${describeErrno(code)}`, code ?? 'EUNKNOWN');
+      }
       this.handle = new PosixLockHandle(file);
     }
   }

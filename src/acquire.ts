@@ -98,7 +98,9 @@ class GatedRequest {
       try {
         this.gate = platform.openGate(this.path);
       } catch (err) {
-        this.onWarning?.(`${NO_GATE} '${this.path}' without writer preference: ${(err as Error).message}`);
+        // Only a place where nothing can be written costs the gate; anything else (EMFILE, a bug) is an error.
+        if (!(err instanceof LockError) || !UNWRITABLE.has(err.code)) throw err;
+        this.onWarning?.(`${NO_GATE} '${this.path}' without writer preference: ${err.message}`);
       }
     }
     if (this.gateHeld || this.gate === undefined) return true;
@@ -125,6 +127,9 @@ class GatedRequest {
     if (wasHeld) platform.signalRelease(this.path);
   }
 }
+
+/** Why a gate file may not be creatable where the lock file is usable: read-only, not ours, or full. */
+const UNWRITABLE = new Set(['EROFS', 'EACCES', 'EPERM', 'ENOSPC', 'EDQUOT', 'ENOENT', '5', '19', '112']);
 
 /** How the warning about a gate that cannot be had begins. */
 export const NO_GATE = 'locking';

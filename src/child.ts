@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { SpawnOptions } from 'node:child_process';
 import * as os from 'node:os';
-import { platform } from '../platform';
+import { describeErrno, platform } from '../platform';
 import { CANNOT_EXECUTE_STATUS, NOT_FOUND_STATUS, SpawnError } from './errors';
 
 /** The shell's convention: the child's status, or 128+N for a child killed by signal N. */
@@ -45,7 +45,7 @@ export function runChild(command: string, args: readonly string[], options: Spaw
       if (err.code === 'ENOENT') reject(new SpawnError(`command not found: '${command}'`, NOT_FOUND_STATUS));
       else if (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'ENOEXEC')
         reject(new SpawnError(`cannot execute '${command}': ${err.code === 'ENOEXEC' ? 'not an executable format' : 'permission denied'}`, CANNOT_EXECUTE_STATUS));
-      else reject(new SpawnError(`cannot start '${command}': ${err.message}`, CANNOT_EXECUTE_STATUS));
+      else reject(new SpawnError(`cannot start '${command}': ${describeErrno(err.code)}`, CANNOT_EXECUTE_STATUS));
     });
     child.once('exit', (code, signal) => {
       done();
