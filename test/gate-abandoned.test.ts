@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { tryAcquire } from '../src/acquire';
+import { readRegistry } from '../src/registry';
 import { CLI, eventually, exited, IS_WINDOWS, NODE, startHolder, tmpDir } from './support/procs';
 
 // An exclusive waiter holds the writer-preference gate while it waits. If it
@@ -30,8 +31,10 @@ describe('gate left by a dead exclusive waiter', function () {
       reader = spawnRunner('shared', "console.log('reader ran')");
       reader.stderr!.on('data', (d) => (err += d));
       reader.stdout!.on('data', (d) => (out += d));
-      // The reader waits at the gate (with the gate open, so the mutex is abandoned, not destroyed, on Windows).
-      await new Promise((r) => setTimeout(r, 1500));
+      // The reader waits at the gate, with the gate open (so that on Windows the mutex is abandoned, not
+      // destroyed): it registers as waiting after its first try, which opens the gate.
+      const waiting = await eventually(() => readRegistry(lockfile).some((e) => e.pid === reader!.pid && e.state === 'waiting'), 60_000);
+      assert.ok(waiting, 'the reader registered as waiting');
       assert.equal(out, '', 'the reader queues behind the waiting writer');
 
       writer.kill('SIGKILL'); // TerminateProcess on Windows

@@ -53,7 +53,9 @@ describe('stress run (short)', function () {
     assert.deepEqual(s.violations, [], report);
     assert.ok(s.freeAfter, report);
     assert.deepEqual(s.statusAfter, [], report);
-    assert.ok(s.acquisitions >= opts.workers * opts.acquisitions * 0.5, report);
+    // Liveness: every participant that was not killed got the lock. How many started before the deadline
+    // depends on the machine's load, and is not what this test is about.
+    assert.ok(s.acquisitions > 0 && s.acquisitions >= s.participants - s.kills, report);
     assert.ok(s.exclusive > 0 && s.shared > 0, report);
     assert.deepEqual(s.kindsUsed, availableKinds());
   });
