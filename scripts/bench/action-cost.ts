@@ -32,7 +32,8 @@ export interface CostRow {
   name: string;
   path: 'cli' | 'gn' | 'other';
   node?: string;
-  flock?: 'fs-ext' | 'koffi';
+  /** fs-ext or koffi, with " (baseline)" on the baseline's rows. */
+  flock?: string;
   ms: number[];
   /** CPU time (user + system) of the command and everything it waited for, summed over the runs; NaN off Linux. */
   cpuMs: number;
@@ -76,7 +77,13 @@ export interface CostResult {
   ratios: Array<{ node: string; flock: string; cli: number; gn: number; cliP90: number; gnP90: number; cliCpu: number; gnCpu: number }>;
 }
 
-export function actionCost(opts: { runs: number; python: string; reference: string; majors?: number[] }): CostResult {
+/**
+ * `baseline`: another built copy of piplock (e.g. a checkout of an older
+ * commit, after `npm ci`) whose rows, named "... (baseline)", run in the
+ * same rounds, so that a change is measured before and after under the same
+ * load.
+ */
+export function actionCost(opts: { runs: number; python: string; reference: string; majors?: number[]; baseline?: string }): CostResult {
   const { runs, python: PY, reference: REF } = opts;
   const src = fs.mkdtempSync(path.join(os.tmpdir(), 'piplock-bench-'));
   const out = path.join(src, 'out');
@@ -90,15 +97,21 @@ export function actionCost(opts: { runs: number; python: string; reference: stri
   ];
   for (const node of nodeBuilds(opts.majors)) {
     cmds.push({ name: `\`node -e 0\`, Node ${node.version}`, path: 'other', node: node.version, argv: [node.bin, '-e', '0'], ms: [], cpuMs: 0 });
-    const fsExt = fsExtRoot(node);
-    const roots: Array<['fs-ext' | 'koffi', string, NodeJS.ProcessEnv | undefined]> = [['koffi', ROOT, { ...process.env, PIPLOCK_FLOCK: 'koffi' }]];
-    if (fsExt) roots.unshift(['fs-ext', fsExt, undefined]);
-    else process.stderr.write(`bench: no fs-ext for Node ${node.version}: its fs-ext rows are missing\n`);
-    for (const [flock, root, env] of roots) {
-      const cli = path.join(root, 'dist', 'src', 'cli.js');
-      const launcher = path.join(root, 'gn', 'piplock_action.py');
-      cmds.push({ name: `piplock CLI, Node ${node.version}, ${flock}`, path: 'cli', node: node.version, flock, env, argv: [node.bin, cli, '--lockfile', 'pip.lock', '--', PY, '-c', 'pass'], ms: [], cpuMs: 0 });
-      cmds.push({ name: `piplock GN path, Node ${node.version}, ${flock}`, path: 'gn', node: node.version, flock, env, argv: [PY, launcher, `--node=${node.bin}`, ...runnerArgs, '--capture-output', '--', 'noop.py'], ms: [], cpuMs: 0 });
+    const trees: Array<[string, string, string]> = [['', ROOT, 'tree']];
+    if (opts.baseline) trees.push([' (baseline)', path.resolve(opts.baseline), 'tree-baseline']);
+    for (const [suffix, base, label] of trees) {
+      const fsExt = fsExtRoot(node, base, label);
+      const roots: Array<['fs-ext' | 'koffi', string, NodeJS.ProcessEnv | undefined]> = [['koffi', base, { ...process.env, PIPLOCK_FLOCK: 'koffi' }]];
+      if (fsExt) roots.unshift(['fs-ext', fsExt, undefined]);
+      else process.stderr.write(`bench: no fs-ext for Node ${node.version}: its fs-ext rows are missing\n`);
+      for (const [flock, root, env] of roots) {
+        const cli = path.join(root, 'dist', 'src', 'cli.js');
+        const launcher = path.join(root, 'gn', 'piplock_action.py');
+        const tag = `Node ${node.version}, ${flock}${suffix}`;
+        const f = flock + suffix;
+        cmds.push({ name: `piplock CLI, ${tag}`, path: 'cli', node: node.version, flock: f, env, argv: [node.bin, cli, '--lockfile', 'pip.lock', '--', PY, '-c', 'pass'], ms: [], cpuMs: 0 });
+        cmds.push({ name: `piplock GN path, ${tag}`, path: 'gn', node: node.version, flock: f, env, argv: [PY, launcher, `--node=${node.bin}`, ...runnerArgs, '--capture-output', '--', 'noop.py'], ms: [], cpuMs: 0 });
+      }
     }
   }
   const exec = (c: Cmd, timed = true): void => {

@@ -1,5 +1,8 @@
 /**
- * npm run bench [-- --quick] [-- --only cost,handoff,saturation,throughput]
+ * npm run bench [-- --quick] [-- --only cost,handoff,saturation,throughput] [-- --baseline DIR]
+ *
+ * --baseline DIR: a built copy of piplock (an older commit, after npm ci)
+ * measured in the same rounds as this one in the per-action cost.
  *
  * Prints markdown tables and writes JSON to scripts/bench/results/ (git-ignored).
  * Commands are alternated run by run; medians and ratios are reported.
@@ -65,7 +68,7 @@ function cost(): void {
     return;
   }
   const runs = QUICK ? 11 : 31;
-  const r = actionCost({ runs, python: PY, reference });
+  const r = actionCost({ runs, python: PY, reference, baseline: args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : undefined });
   results.cost = r;
   console.log(`\n### Per-action cost with the lock free (${runs} runs each, alternated; ms)\n`);
   console.log(`Reference runner: ${path.relative(process.cwd(), reference)}\n`);

@@ -86,17 +86,18 @@ function rebuildFsExt(node: NodeBuild): string | undefined {
 
 /**
  * A package root from which `node dist/src/cli.js` uses fs-ext with this
- * Node: the project itself when its fs-ext loads, else a tree with a rebuilt
- * copy. undefined when fs-ext cannot be had for this Node.
+ * Node: `root` (the project) itself when its fs-ext loads, else a copy of
+ * root's dist/ and gn/ in .cache/<label>/ with a rebuilt fs-ext. undefined
+ * when fs-ext cannot be had for this Node.
  */
-export function fsExtRoot(node: NodeBuild): string | undefined {
-  if (loads(node, path.join(ROOT, 'node_modules', 'fs-ext'))) return ROOT;
+export function fsExtRoot(node: NodeBuild, root = ROOT, label = 'tree'): string | undefined {
+  if (loads(node, path.join(root, 'node_modules', 'fs-ext'))) return root;
   const fsExt = rebuildFsExt(node);
   if (!fsExt) return undefined;
-  const tree = path.join(ROOT, '.cache', 'tree', `abi${node.abi}`);
+  const tree = path.join(ROOT, '.cache', label, `abi${node.abi}`);
   fs.rmSync(tree, { recursive: true, force: true });
   fs.mkdirSync(path.join(tree, 'node_modules'), { recursive: true });
-  for (const name of ['dist', 'gn', 'package.json']) fs.cpSync(path.join(ROOT, name), path.join(tree, name), { recursive: true });
+  for (const name of ['dist', 'gn', 'package.json']) fs.cpSync(path.join(root, name), path.join(tree, name), { recursive: true });
   for (const name of fs.readdirSync(path.join(ROOT, 'node_modules'))) {
     if (name === 'fs-ext' || name.startsWith('.')) continue;
     fs.symlinkSync(path.join(ROOT, 'node_modules', name), path.join(tree, 'node_modules', name));
