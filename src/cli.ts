@@ -179,4 +179,5 @@ async function main(): Promise<void> {
   }
 }
 
+// Run as a program, not when a test loads it.
 if (require.main === module) void main();
