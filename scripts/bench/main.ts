@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --only cost,handoff,saturation,throughput] [-- --baseline DIR]
+ * npm run bench [-- --quick] [-- --only cost,handoff,saturation,throughput] [-- --baseline DIR] [-- --runs N]
  *
  * --baseline DIR: a built copy of piplock (an older commit, after npm ci)
  * measured in the same rounds as this one in the per-action cost.
@@ -67,7 +67,7 @@ function cost(): void {
     process.stderr.write('bench: per-action cost skipped: no reference runner (set PIPLOCK_REFERENCE_RUNNER to python_runner.py or a Pigweed checkout)\n');
     return;
   }
-  const runs = QUICK ? 11 : 31;
+  const runs = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : QUICK ? 11 : 31;
   const r = actionCost({ runs, python: PY, reference, baseline: args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : undefined });
   results.cost = r;
   console.log(`\n### Per-action cost with the lock free (${runs} runs each, alternated; ms)\n`);
