@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import './compile-cache';
 import * as fs from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { Command } from 'commander';
 import { notADuration, parseDuration } from './duration';
 import { FAILURE_STATUS, USAGE_STATUS } from './errors';
 import { LOG_LEVELS } from './log';
@@ -10,18 +10,6 @@ import type { RunOptions } from './run';
 function fail(message: string, status: number): never {
   fs.writeSync(2, `piplock: error: ${message}\n`);
   process.exit(status);
-}
-
-function timeoutArg(text: string): number {
-  const ms = parseDuration(text);
-  if (ms === undefined) throw new InvalidArgumentError(notADuration(text));
-  return ms;
-}
-
-/** A path option's value: never an option, which commander would otherwise take as the path (`--lockfile -- cmd`). */
-function pathArg(text: string): string {
-  if (text.startsWith('-')) throw new InvalidArgumentError(`a path is missing (for a file whose name starts with '-', write ./${text})`);
-  return text;
 }
 
 const COMMANDS = ['run', 'status', 'python-runner', 'help'];
@@ -45,7 +33,89 @@ function misspeltCommand(argv: readonly string[]): string | undefined {
   return near === undefined ? undefined : `unknown command '${first}' (did you mean '${near}'?)`;
 }
 
-function build(): Command {
+const MODES = ['auto', 'shared', 'exclusive'] as const;
+const LOG_FORMATS = ['text', 'json'] as const;
+
+/**
+ * The parse of the two invocations a build makes on every action, without
+ * loading commander (a sizeable share of a run's start-up):
+ * `[run] OPTIONS -- COMMAND...` with each option of `run` at most once, as
+ * `--name value` or `--name=value` with a valid value, and `python-runner
+ * ARGS` (parsed by python-runner's own parser). Anything else (help,
+ * --version, a mistake, an unusual spelling) gives undefined and goes to
+ * commander, so that what commander accepts, and every message and status
+ * for what it refuses, are commander's.
+ */
+export function parseCommon(argv: readonly string[]): { run: [string[], RunOptions] } | { pythonRunner: string[] } | undefined {
+  if (argv[0] === 'python-runner') {
+    // Commander drops a '--' right after the subcommand's name; the runner's parser would not.
+    return argv[1] === '--' ? undefined : { pythonRunner: argv.slice(1) };
+  }
+  const opts: Partial<RunOptions> = {};
+  for (let i = argv[0] === 'run' ? 1 : 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      const command = argv.slice(i + 1);
+      if (command.length === 0 || opts.lockfile === undefined) return undefined;
+      return { run: [command, { mode: 'auto', logLevel: 'warn', logFormat: 'text', ...opts } as RunOptions] };
+    }
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    let value: string | undefined;
+    if (eq > 0) value = arg.slice(eq + 1);
+    else {
+      value = argv[++i];
+      // A value that looks like an option or '--' is left for commander to judge.
+      if (value === undefined || value.startsWith('-')) return undefined;
+    }
+    const set = <K extends keyof RunOptions>(key: K, v: RunOptions[K] | undefined): boolean => {
+      if (v === undefined || key in opts) return false;
+      opts[key] = v;
+      return true;
+    };
+    const choice = <T extends string>(choices: readonly T[]): T | undefined => (choices as readonly string[]).includes(value!) ? (value as T) : undefined;
+    let ok: boolean;
+    switch (name) {
+      case '--lockfile':
+        ok = set('lockfile', value);
+        break;
+      case '--mode':
+        ok = set('mode', choice(MODES));
+        break;
+      case '--timeout':
+        ok = set('timeout', parseDuration(value));
+        break;
+      case '--notice-after':
+        ok = set('noticeAfter', parseDuration(value));
+        break;
+      case '--log-level':
+        ok = set('logLevel', choice(LOG_LEVELS));
+        break;
+      case '--log-format':
+        ok = set('logFormat', choice(LOG_FORMATS));
+        break;
+      default:
+        ok = false;
+    }
+    if (!ok) return undefined;
+  }
+  return undefined;
+}
+
+/** The full command line, with commander; the actions are parameters so that a test can see what it parsed. */
+export function build(onRun = runCommand, onPythonRunner = runPythonRunner): Command {
+  // Loaded only here: the common invocations never need it (parseCommon).
+  const { Command, InvalidArgumentError, Option } = require('commander') as typeof import('commander');
+  const timeoutArg = (text: string): number => {
+    const ms = parseDuration(text);
+    if (ms === undefined) throw new InvalidArgumentError(notADuration(text));
+    return ms;
+  };
+  // A path option's value is never an option, which commander would otherwise take as the path (`--lockfile -- cmd`).
+  const pathArg = (text: string): string => {
+    if (text.startsWith('-')) throw new InvalidArgumentError(`a path is missing (for a file whose name starts with '-', write ./${text})`);
+    return text;
+  };
   const program = new Command('piplock')
     .description('Run a command under a shared or exclusive lock on a file: pip exclusive, everything else shared.')
     .enablePositionalOptions()
@@ -62,17 +132,16 @@ function build(): Command {
     .command('run', { isDefault: true })
     .description('run COMMAND while holding the lock (the default subcommand)')
     .requiredOption('--lockfile <path>', 'lock file; created with its parent directories if missing', pathArg)
-    .addOption(new Option('--mode <mode>', 'auto: exclusive for pip, shared for anything else').choices(['auto', 'shared', 'exclusive']).default('auto'))
+    .addOption(new Option('--mode <mode>', 'auto: exclusive for pip, shared for anything else').choices(MODES).default('auto'))
     .option('--timeout <duration>', 'give up waiting after this long (seconds, or 500ms, 90s, 30m)', timeoutArg)
     .option('--notice-after <duration>', 'after waiting this long, say on stderr who holds the lock, then every 30 s (default 5s)', timeoutArg)
     .addOption(new Option('--log-level <level>').choices(LOG_LEVELS).default('warn'))
-    .addOption(new Option('--log-format <format>').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--log-format <format>').choices(LOG_FORMATS).default('text'))
     .argument('[command...]', 'the command to run, after --')
     .passThroughOptions()
     .action(async (command: string[], opts: RunOptions) => {
       if (command.length === 0) fail("no command given: put the command to run after '--'", USAGE_STATUS);
-      const { run } = await import('./run');
-      process.exit(await run(command, opts));
+      await onRun(command, opts);
     });
 
   program
@@ -94,22 +163,33 @@ function build(): Command {
     .allowExcessArguments()
     .passThroughOptions()
     .argument('[args...]')
-    .action(async (args: string[]) => {
-      const { pythonRunner } = await import('./python-runner/main');
-      process.exit(await pythonRunner(args));
-    });
+    .action(onPythonRunner);
   return program;
+}
+
+async function runCommand(command: string[], opts: RunOptions): Promise<void> {
+  const { run } = require('./run') as typeof import('./run');
+  process.exit(await run(command, opts));
+}
+
+async function runPythonRunner(args: string[]): Promise<void> {
+  const { pythonRunner } = require('./python-runner/main') as typeof import('./python-runner/main');
+  process.exit(await pythonRunner(args));
 }
 
 async function main(): Promise<void> {
   const typo = misspeltCommand(process.argv.slice(2));
   if (typo !== undefined) fail(typo, USAGE_STATUS);
   try {
-    await build().parseAsync(process.argv);
+    const common = parseCommon(process.argv.slice(2));
+    if (common && 'run' in common) await runCommand(...common.run);
+    else if (common) await runPythonRunner(common.pythonRunner);
+    else await build().parseAsync(process.argv);
   } catch (err) {
-    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : USAGE_STATUS);
+      if (err instanceof (require('commander') as typeof import('commander')).CommanderError) process.exit(err.exitCode === 0 ? 0 : USAGE_STATUS);
     fail(err instanceof Error ? err.message : String(err), FAILURE_STATUS);
   }
 }
 
-void main();
+// Run as a program, not when a test loads it.
+if (require.main === module) void main();

