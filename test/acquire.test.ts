@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { acquire, DEFAULT_BACKOFF_STEP_MS, DEFAULT_TIMEOUT_MS, tryAcquire, withLock } from '../src/acquire';
 import { LockTimeoutError } from '../src/errors';
-import { startHolder, tmpDir } from './support/procs';
+import { startHolder } from './support/holders';
+import { tmpDir } from './support/procs';
 
 describe('acquire loop', function () {
   it("defaults to the reference runner's schedule: 50 ms x attempt, 30 minutes", function () {
@@ -46,7 +47,7 @@ describe('acquire loop', function () {
       );
       assert.ok(err instanceof LockTimeoutError);
       assert.ok(performance.now() - start >= 400 - 2, 'waited the whole timeout');
-      assert.match(err.message, /timed out after \d+ ms waiting for an exclusive lock on '.*pip\.lock'/);
+      assert.match(err.message, /timed out after [\d.]+ (ms|s) waiting for an exclusive lock on '.*pip\.lock'/);
       assert.equal(err.path, lockfile);
       assert.equal(err.mode, 'exclusive');
     } finally {

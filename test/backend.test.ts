@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { IS_WINDOWS, nodeEval, runCli, startHolder, tmpDir } from './support/procs';
+import { startHolder } from './support/holders';
+import { IS_WINDOWS, supportScript } from './support/paths';
+import { nodeEval, runCli, tmpDir } from './support/procs';
 
 // fs-ext is optional: where it is missing, libc's flock through koffi does the job.
 describe('POSIX flock backends', function () {
@@ -8,7 +10,7 @@ describe('POSIX flock backends', function () {
     if (IS_WINDOWS) this.skip(); // Windows has one backend, LockFileEx through koffi
   });
 
-  const hide = ['--require', path.join(__dirname, 'support', 'hide-fs-ext.js')];
+  const hide = ['--require', supportScript('hide-fs-ext.js')];
 
   it('uses fs-ext when it is installed', async function () {
     const r = await runCli(['--lockfile', path.join(tmpDir(), 'pip.lock'), '--log-level', 'debug', '--', ...nodeEval('0')]);
@@ -23,7 +25,7 @@ describe('POSIX flock backends', function () {
     assert.match(free.stderr, /lock taken with flock \(koffi\)/);
 
     // A koffi-backed holder against an fs-ext requester, and the other way round.
-    const koffiHolder = await startHolder(lockfile, 'exclusive', { NODE_OPTIONS: hide.join(' ') });
+    const koffiHolder = await startHolder(lockfile, 'exclusive', { env: { NODE_OPTIONS: hide.join(' ') } });
     try {
       const r = await runCli(['--lockfile', lockfile, '--timeout', '0', '--', ...nodeEval('0')]);
       assert.equal(r.status, 1, 'fs-ext requester is refused by the koffi holder');

@@ -3,7 +3,9 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tryAcquire } from '../src/acquire';
-import { CLI, eventually, exited, IS_WINDOWS, NODE, SABOTAGE, tmpDir, which } from './support/procs';
+import { CLI, IS_WINDOWS, NODE, supportScript } from './support/paths';
+import { eventually, exited, tmpDir, which } from './support/procs';
+import { sabotaged } from './support/sabotage';
 
 /** Whether a process is still running; a zombie (dead, not yet reaped) counts as gone. */
 function alive(pid: number): boolean {
@@ -26,7 +28,7 @@ function alive(pid: number): boolean {
 /** PIPLOCK_TEST_SABOTAGE=nopdeathsig: a setpriv first on PATH that drops --pdeathsig KILL -- and runs the command without it. */
 function runnerEnv(dir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  if (SABOTAGE === 'nopdeathsig' && !IS_WINDOWS) {
+  if (sabotaged('nopdeathsig') && !IS_WINDOWS) {
     const bin = path.join(dir, 'bin');
     fs.mkdirSync(bin);
     fs.writeFileSync(path.join(bin, 'setpriv'), '#!/bin/sh\nshift 3\nexec "$@"\n', { mode: 0o755 });
@@ -112,7 +114,7 @@ describe('the command dies with a killed runner', function () {
     // suspended for good, holding whatever it inherited, and this test fails.
     if (!IS_WINDOWS) this.skip(); // POSIX has no suspended start: the test above covers its window
     // Wait for the helper's exit, not for its pipes: a child left suspended holds them open.
-    const helper = spawn(NODE, [path.join(__dirname, 'support', 'suspended-child.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const helper = spawn(NODE, [supportScript('suspended-child.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     helper.stdout!.on('data', (d: Buffer) => (out += d.toString()));

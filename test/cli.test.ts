@@ -3,7 +3,10 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tryAcquire } from '../src/acquire';
-import { CLI, eventually, exited, IS_WINDOWS, NODE, nodeEval, run, runCli, SABOTAGE, startHolder, tmpDir, waitForLine } from './support/procs';
+import { startHolder } from './support/holders';
+import { CLI, IS_WINDOWS, NODE } from './support/paths';
+import { eventually, exited, nodeEval, run, runCli, tmpDir, waitForLine } from './support/procs';
+import { sabotaged } from './support/sabotage';
 
 /** One line on stderr, starting with piplock's prefix, and no stack trace. */
 function assertOneLineError(stderr: string, pattern: RegExp): void {
@@ -21,7 +24,7 @@ function assertOneLineError(stderr: string, pattern: RegExp): void {
  * piplock's handling (Linux only).
  */
 function runner(lockfile: string, mode: 'shared' | 'exclusive', command: string[]): [string, string[]] {
-  if (SABOTAGE === 'flock-runner') return ['flock', [mode === 'shared' ? '-s' : '-x', lockfile, ...command]];
+  if (sabotaged('flock-runner')) return ['flock', [mode === 'shared' ? '-s' : '-x', lockfile, ...command]];
   return [NODE, [CLI, '--lockfile', lockfile, '--mode', mode, '--', ...command]];
 }
 
@@ -118,7 +121,7 @@ describe('runner CLI', function () {
       const r = await runCli(['--lockfile', lockfile, '--timeout', '300ms', '--', ...nodeEval("console.log('ran')")]);
       assert.equal(r.status, 1);
       assert.equal(r.stdout, '', 'the command did not run');
-      assertOneLineError(r.stderr, /timed out after \d+ ms waiting for a shared lock on '.*pip\.lock'/);
+      assertOneLineError(r.stderr, /timed out after [\d.]+ (ms|s) waiting for a shared lock on '.*pip\.lock'/);
     } finally {
       await holder.release();
     }

@@ -6,7 +6,9 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tryAcquire } from '../src';
-import { NODE, ROOT, run, startHolder, tmpDir } from './support/procs';
+import { NODE, ROOT } from './support/paths';
+import { startHolder } from './support/holders';
+import { run, tmpDir } from './support/procs';
 
 const EXAMPLES = ['acquire', 'try-acquire', 'with-lock'];
 

@@ -1,21 +1,16 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { tryAcquire } from '../src/acquire';
-import { nodeEval, runCli, startHolder, tmpDir } from './support/procs';
-import type { LockMode } from '../platform';
+import { startHolder } from './support/holders';
+import { aMode, READER_WRITER } from './support/matrix';
+import { nodeEval, runCli, tmpDir } from './support/procs';
 
 // The reader-writer matrix, each time between two real processes: a holder,
 // and a second process that tries once (the CLI with --timeout 0).
-const CASES: Array<[LockMode, LockMode, boolean]> = [
-  ['shared', 'shared', true],
-  ['shared', 'exclusive', false],
-  ['exclusive', 'shared', false],
-  ['exclusive', 'exclusive', false],
-];
 
 describe('reader-writer exclusion between processes', function () {
-  for (const [held, asked, coexist] of CASES) {
-    it(`${asked} request ${coexist ? 'coexists with' : 'is refused by'} ${held === 'exclusive' ? 'an' : 'a'} ${held} holder in another process`, async function () {
+  for (const { held, asked, coexist } of READER_WRITER) {
+    it(`${asked} request ${coexist ? 'coexists with' : 'is refused by'} ${aMode(held)} holder in another process`, async function () {
       const lockfile = path.join(tmpDir(), 'pip.lock');
       const holder = await startHolder(lockfile, held);
       try {

@@ -3,7 +3,9 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { tryAcquire } from '../src/acquire';
 import { readRegistry } from '../src/registry';
-import { CLI, eventually, exited, IS_WINDOWS, NODE, startHolder, tmpDir } from './support/procs';
+import { startHolder } from './support/holders';
+import { CLI, IS_WINDOWS, NODE } from './support/paths';
+import { eventually, exited, tmpDir } from './support/procs';
 
 // An exclusive waiter holds the writer-preference gate while it waits. If it
 // dies there, the gate must not stay shut: on POSIX the kernel drops its

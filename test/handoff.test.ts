@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { acquire } from '../src/acquire';
-import { startHolder, tmpDir } from './support/procs';
+import { startHolder } from './support/holders';
+import { tmpDir } from './support/procs';
 
 describe('hand-off', function () {
   for (const [held, asked] of [

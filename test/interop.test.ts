@@ -2,8 +2,11 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { tryAcquire } from '../src/acquire';
-import { exited, IS_WINDOWS, ROOT, run, startHolder, tmpDir, waitForLine, which } from './support/procs';
 import type { LockMode } from '../platform';
+import { startHolder } from './support/holders';
+import { READER_WRITER } from './support/matrix';
+import { IS_WINDOWS, ROOT } from './support/paths';
+import { exited, run, tmpDir, waitForLine, which } from './support/procs';
 
 const REFERENCE_LOCK = path.join(ROOT, 'scripts', 'reference-lock.py');
 const FLAG: Record<LockMode, string> = { shared: '-s', exclusive: '-x' };
@@ -19,13 +22,6 @@ const PEERS: Array<{ name: string; tool: string; args: (lockfile: string, mode: 
   },
 ];
 
-const MATRIX: Array<[LockMode, LockMode, boolean]> = [
-  ['shared', 'shared', true],
-  ['shared', 'exclusive', false],
-  ['exclusive', 'shared', false],
-  ['exclusive', 'exclusive', false],
-];
-
 describe('interop with other flock users (POSIX)', function () {
   before(function () {
     if (IS_WINDOWS) this.skip(); // flock(2) does not exist on Windows
@@ -37,7 +33,7 @@ describe('interop with other flock users (POSIX)', function () {
         if (!which(peer.tool)) this.skip();
       });
 
-      for (const [held, asked, coexist] of MATRIX) {
+      for (const { held, asked, coexist } of READER_WRITER) {
         it(`piplock ${held} holder ${coexist ? 'admits' : 'excludes'} its ${asked} request`, async function () {
           const lockfile = path.join(tmpDir(), 'pip.lock');
           const holder = await startHolder(lockfile, held);

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CLI, NODE, runCli, tmpDir } from './support/procs';
+import { CLI, IS_WINDOWS, NODE } from './support/paths';
+import { runCli, tmpDir } from './support/procs';
 
 /** A command for the outer runner: runs the inner piplock with ARGS and exits with its status; prints PIPLOCK_HELD on stdout first. */
 function inner(args: string[]): string[] {
@@ -24,7 +25,7 @@ describe('nested runners', function () {
     const r = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--', NODE, '-e', 'process.stdout.write(process.env.PIPLOCK_HELD)']);
     assert.equal(r.status, 0, r.stderr);
     let canonical = fs.realpathSync.native(lockfile);
-    if (process.platform === 'win32' || process.platform === 'darwin') canonical = canonical.toLowerCase();
+    if (IS_WINDOWS || process.platform === 'darwin') canonical = canonical.toLowerCase();
     assert.match(r.stdout, new RegExp(`^exclusive:\\d+:\\d*:${escape(canonical)}$`));
   });
 
@@ -45,7 +46,7 @@ describe('nested runners', function () {
     const r = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--', ...inner(args)]);
     assert.equal(r.status, 0, r.stderr);
     let canonical = fs.realpathSync.native(lockfile);
-    if (process.platform === 'win32' || process.platform === 'darwin') canonical = canonical.toLowerCase();
+    if (IS_WINDOWS || process.platform === 'darwin') canonical = canonical.toLowerCase();
     assert.match(r.stdout.split('\n')[1]!, new RegExp(`^exclusive:\\d+:\\d*:${escape(canonical)}$`));
   });
 
@@ -59,7 +60,7 @@ describe('nested runners', function () {
     try {
       fs.symlinkSync(real, link, 'junction'); // 'junction' is for Windows, where it needs no privilege; POSIX ignores it
     } catch (err) {
-      if (process.platform === 'win32') this.skip(); // no junctions here: the canonical-name code is the same on POSIX
+      if (IS_WINDOWS) this.skip(); // no junctions here: the canonical-name code is the same on POSIX
       throw err;
     }
     const lockfile = path.join(link, 'pip.lock');

@@ -3,7 +3,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tryAcquire } from '../src/acquire';
-import { CLI, IS_WINDOWS, NODE, run, runCli, SABOTAGE, startHolder, tmpDir, which } from './support/procs';
+import { startHolder } from './support/holders';
+import { CLI, havePython, IS_WINDOWS, NODE, PYTHON, TEST_SOURCES } from './support/paths';
+import { run, runCli, tmpDir, which } from './support/procs';
+import { sabotaged } from './support/sabotage';
 
 const ERROR_LINE = /^piplock: error: [^\n]+\n$/;
 
@@ -44,7 +47,7 @@ describe('odd paths and places', function () {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const nodePath = require('node:path') as { toNamespacedPath: (p: string) => string };
     const original = nodePath.toNamespacedPath;
-    if (SABOTAGE === 'nolongpath') nodePath.toNamespacedPath = (p) => p;
+    if (sabotaged('nolongpath')) nodePath.toNamespacedPath = (p) => p;
     try {
       const r = await runCli(['--lockfile', lockfile, '--', NODE, '-e', '0']);
       assert.equal(r.status, 0, r.stderr);
@@ -162,10 +165,10 @@ describe('odd paths and places', function () {
 
   it('a file system without lock support (flock fails with ENOLCK): one clear error naming it', async function () {
     if (IS_WINDOWS) this.skip(); // Windows' counterpart (error 50 from a network share) cannot be produced under Wine
-    if (process.arch !== 'x64' || !which('python3')) this.skip(); // the seccomp stand-in is written for Linux x86-64
+    if (process.arch !== 'x64' || !havePython()) this.skip(); // the seccomp stand-in is written for Linux x86-64, in Python
     const lockfile = path.join(tmpDir(), 'pip.lock');
-    const helper = path.join(__dirname, '..', '..', 'test', 'support', 'enolck.py');
-    const r = await run('python3', [helper, NODE, CLI, '--lockfile', lockfile, '--', NODE, '-e', 'console.log("ran")']);
+    const helper = path.join(TEST_SOURCES, 'support', 'enolck.py');
+    const r = await run(PYTHON, [helper, NODE, CLI, '--lockfile', lockfile, '--', NODE, '-e', 'console.log("ran")']);
     assert.equal(r.status, 1, r.stderr);
     assert.equal(r.stdout, '', 'the command did not run');
     assert.match(r.stderr, ERROR_LINE);

@@ -5,57 +5,19 @@
  * is reported as pending.
  */
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { platform, type LockHandle, type LockMode } from '../platform';
 import { LockError } from '../src/errors';
+import * as holders from './support/holders';
+import { READER_WRITER } from './support/matrix';
+import { IS_WINDOWS } from './support/paths';
 
-const HOLDER = path.join(__dirname, 'win-helpers', 'lock-holder.js');
-
-interface Holder {
-  /** What the child printed: 'locked', 'busy' or 'error <message>'. */
-  readonly result: string;
-  readonly child: ChildProcess;
-  readonly exited: Promise<void>;
-}
-
-const children = new Set<ChildProcess>();
-
-/** Starts a process that tries `mode` on `file` and, if it got it, holds it until released or killed. */
-function startHolder(file: string, mode: LockMode): Promise<Holder> {
-  const child = spawn(process.execPath, [HOLDER, file, mode], { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => children.delete(child));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve({ result: out.slice(0, nl).trim(), child, exited });
-    });
-    child.once('error', reject);
-    child.once('exit', (code, signal) =>
-      reject(new Error(`lock-holder exited (${code ?? signal}) before answering: ${out}${err}`)),
-    );
-  });
-}
-
-/** What another process gets when it tries `mode` on `file` now. */
-async function tryInChild(file: string, mode: LockMode): Promise<string> {
-  const h = await startHolder(file, mode);
-  await release(h);
-  return h.result;
-}
-
-async function release(h: Holder): Promise<void> {
-  h.child.stdin!.end();
-  await h.exited;
-}
+// The holders here lock with a bare platform handle: this file tests the platform layer, not the library.
+const BARE = { bare: true, try: true } as const;
+const startHolder = (file: string, mode: LockMode): Promise<holders.Holder> => holders.startHolder(file, mode, BARE);
+const tryInChild = (file: string, mode: LockMode): Promise<holders.HolderState> => holders.tryInChild(file, mode, BARE);
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -78,58 +40,31 @@ describe('platform: Windows lock (LockFileEx)', function () {
   }
 
   before(function () {
-    if (process.platform !== 'win32') this.skip();
+    if (!IS_WINDOWS) this.skip(); // LockFileEx exists only there (Windows, or Windows Node under Wine)
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'piplock-win-'));
   });
 
   afterEach(async function () {
     for (const h of handles.splice(0)) h.close();
-    for (const child of children) child.kill();
-    while (children.size > 0) await sleep(10);
+    await holders.killHolders();
   });
 
   after(function () {
     if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('lets two processes hold the shared lock together', async function () {
-    const file = lockPath();
-    const a = await startHolder(file, 'shared');
-    const b = await startHolder(file, 'shared');
-    assert.equal(a.result, 'locked');
-    assert.equal(b.result, 'locked');
-    await Promise.all([release(a), release(b)]);
-  });
-
-  it('excludes shared while another process holds exclusive', async function () {
-    const file = lockPath();
-    const holder = await startHolder(file, 'exclusive');
-    assert.equal(holder.result, 'locked');
-    assert.equal(await tryInChild(file, 'shared'), 'busy');
-    assert.equal(open(file).tryRLock(), false);
-    await release(holder);
-    assert.equal(open(file).tryRLock(), true);
-  });
-
-  it('excludes exclusive while another process holds shared', async function () {
-    const file = lockPath();
-    const holder = await startHolder(file, 'shared');
-    assert.equal(holder.result, 'locked');
-    assert.equal(await tryInChild(file, 'exclusive'), 'busy');
-    assert.equal(open(file).tryLock(), false);
-    await release(holder);
-    assert.equal(open(file).tryLock(), true);
-  });
-
-  it('excludes exclusive while another process holds exclusive', async function () {
-    const file = lockPath();
-    const holder = await startHolder(file, 'exclusive');
-    assert.equal(holder.result, 'locked');
-    assert.equal(await tryInChild(file, 'exclusive'), 'busy');
-    assert.equal(open(file).tryLock(), false);
-    await release(holder);
-    assert.equal(open(file).tryLock(), true);
-  });
+  for (const { held, asked, coexist } of READER_WRITER) {
+    it(`${coexist ? 'admits' : 'excludes'} ${asked} while another process holds ${held}`, async function () {
+      const file = lockPath();
+      const holder = await startHolder(file, held);
+      assert.equal(await tryInChild(file, asked), coexist ? 'locked' : 'busy', 'another process');
+      const h = open(file);
+      assert.equal(asked === 'exclusive' ? h.tryLock() : h.tryRLock(), coexist, 'this process');
+      h.unlock();
+      await holder.release();
+      assert.equal(asked === 'exclusive' ? h.tryLock() : h.tryRLock(), true, 'free once the holder let go');
+    });
+  }
 
   it('refuses other processes while this process holds the lock, in either mode', async function () {
     const file = lockPath();
@@ -146,11 +81,9 @@ describe('platform: Windows lock (LockFileEx)', function () {
   it('frees the lock when the holder is killed (TerminateProcess)', async function () {
     const file = lockPath();
     const holder = await startHolder(file, 'exclusive');
-    assert.equal(holder.result, 'locked');
     const h = open(file);
     assert.equal(h.tryLock(), false);
-    holder.child.kill();
-    await holder.exited;
+    await holder.kill();
     // Windows releases a dead process's locks "after a time that depends on
     // available system resources": allow a moment, though it is immediate in practice.
     let got = h.tryLock();

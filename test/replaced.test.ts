@@ -4,7 +4,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { check } from '../scripts/stress/checker';
 import { tryAcquire } from '../src/acquire';
-import { CLI, eventually, exited, IS_WINDOWS, NODE, run, SABOTAGE, startHolder, tmpDir } from './support/procs';
+import { startHolder } from './support/holders';
+import { CLI, IS_WINDOWS, NODE, supportScript } from './support/paths';
+import { eventually, exited, run, tmpDir } from './support/procs';
+import { sabotaged } from './support/sabotage';
 
 /** Whether a newcomer would be refused a shared lock at the path (the lock is excluded again). */
 function refused(lockfile: string): boolean {
@@ -33,7 +36,7 @@ describe('the lock file deleted or replaced', function () {
     const dir = tmpDir();
     const lockfile = path.join(dir, 'pip.lock');
     const log = path.join(dir, 'holders.log');
-    const helper = path.join(__dirname, 'support', 'unlink-holder.js');
+    const helper = supportScript('unlink-holder.js');
     // PIPLOCK_TEST_SABOTAGE=nosamefile: the holders lock without the identity check, and this test fails.
     const procs = Array.from({ length: 6 }, (_, i) => run(NODE, [helper, lockfile, log, `p${i}`, '120'], { env: process.env }));
     for (const r of await Promise.all(procs)) assert.equal(r.status, 0, r.stderr);
@@ -49,7 +52,7 @@ describe('the lock file deleted or replaced', function () {
       const go = path.join(dir, 'go');
       const started = path.join(dir, 'started');
       // PIPLOCK_TEST_SABOTAGE=noguard: a library holder, which has no guard, instead of the runner; this test then fails.
-      const noGuard = SABOTAGE === 'noguard';
+      const noGuard = sabotaged('noguard');
       const code = `const fs=require('fs');fs.writeFileSync(${JSON.stringify(started)},'');const t=setInterval(()=>{if(fs.existsSync(${JSON.stringify(go)}))clearInterval(t)},20)`;
       const holder = noGuard ? await startHolder(lockfile, 'exclusive') : undefined;
       const runner = noGuard ? undefined : spawn(NODE, [CLI, '--lockfile', lockfile, '--mode', 'exclusive', '--', NODE, '-e', code], { stdio: ['ignore', 'ignore', 'pipe'] });

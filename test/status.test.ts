@@ -4,7 +4,8 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { platform, sideDir } from '../platform';
-import { CLI, exited, NODE, runCli, tmpDir, waitForLine } from './support/procs';
+import { CLI, NODE } from './support/paths';
+import { exited, runCli, tmpDir, waitForLine } from './support/procs';
 
 interface Status {
   lockfile: string;

@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { check } from '../scripts/stress/checker';
 import { availableKinds, defaultOptions, formatSummary, runStress } from '../scripts/stress/stress';
 import type { StressOptions } from '../scripts/stress/stress';
-import { IS_WINDOWS, SABOTAGE } from './support/procs';
+import { IS_WINDOWS } from './support/paths';
+import { sabotaged } from './support/sabotage';
 
 describe('stress checker', function () {
   it('passes shared holders that overlap and exclusive ones that do not', function () {
@@ -45,7 +46,7 @@ describe('stress run (short)', function () {
 
   it('no exclusive holder overlaps another holder, with random kills, across every kind of participant', async function () {
     // PIPLOCK_TEST_SABOTAGE=nolock runs it with locking off: it must then fail.
-    const opts = { ...shortOptions(), noLock: SABOTAGE === 'nolock' };
+    const opts = { ...shortOptions(), noLock: sabotaged('nolock') };
     const s = await runStress(opts);
     const report = formatSummary(s, opts);
     assert.deepEqual(s.malformed, [], report);

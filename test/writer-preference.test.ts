@@ -4,9 +4,10 @@ import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { platform } from '../platform';
-import { eventually, exited, NODE, nodeEval, runCli, tmpDir, waitForLine } from './support/procs';
+import { NODE, supportScript } from './support/paths';
+import { eventually, exited, nodeEval, runCli, tmpDir, waitForLine } from './support/procs';
 
-const LOOP = path.join(__dirname, 'support', 'shared-loop.js');
+const LOOP = supportScript('shared-loop.js');
 const HOLD_MS = 600;
 
 /** Three shared loops, staggered by a third of their hold, so that at every instant at least two hold the lock. */

@@ -18,24 +18,24 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CLI, IS_WINDOWS, NODE, PYTHON, ROOT, TEST_SOURCES } from '../support/paths';
 
-const REPO = path.resolve(__dirname, '..', '..', '..');
-const PROJECT = path.join(REPO, 'test', 'e2e', 'project');
+const PROJECT = path.join(TEST_SOURCES, 'e2e', 'project');
 const MODULES = 500;
 const FUNCTIONS = 20;
 const BUILDS = 5;
 const JOBS = '8';
 
 function missingTools(): string | undefined {
-  if (process.platform === 'win32') return 'gn.exe is not available from the registries this project uses; run on a Windows machine with gn and ninja on PATH';
+  if (IS_WINDOWS) return 'gn.exe is not available from the registries this project uses; run on a Windows machine with gn and ninja on PATH';
   for (const [tool, args] of [
     ['gn', ['--version']],
     ['ninja', ['--version']],
   ] as const) {
     if (spawnSync(tool, args).status !== 0) return `'${tool}' not found (Debian packages generate-ninja and ninja-build)`;
   }
-  if (spawnSync('python3', ['-c', 'import venv, ensurepip']).status !== 0) return 'python3 with venv and ensurepip not found';
-  if (!fs.existsSync(path.join(REPO, 'dist', 'src', 'cli.js'))) return 'piplock is not built (npm run build)';
+  if (spawnSync(PYTHON, ['-c', 'import venv, ensurepip']).status !== 0) return `${PYTHON} with venv and ensurepip not found`;
+  if (!fs.existsSync(CLI)) return 'piplock is not built (npm run build)';
   return undefined;
 }
 
@@ -93,17 +93,17 @@ describe('e2e: GN build with pw_python_action through piplock (gn, ninja, venv, 
     fs.cpSync(PROJECT, src, { recursive: true });
     fs.mkdirSync(path.join(src, 'third_party'));
     // The package sits in the source tree, as a Pigweed project would vendor it.
-    fs.symlinkSync(REPO, path.join(src, 'third_party', 'piplock'), 'dir');
+    fs.symlinkSync(ROOT, path.join(src, 'third_party', 'piplock'), 'dir');
 
     wheels = path.join(work, 'wheels');
     const plain = { cwd: work, env: process.env };
-    check(run('python3', [path.join(src, 'tools', 'make_wheel.py'), wheels, String(MODULES), String(FUNCTIONS)], plain), 'make_wheel.py');
+    check(run(PYTHON, [path.join(src, 'tools', 'make_wheel.py'), wheels, String(MODULES), String(FUNCTIONS)], plain), 'make_wheel.py');
     const venv = path.join(work, 'venv');
-    check(run('python3', ['-m', 'venv', venv], plain), 'python3 -m venv');
+    check(run(PYTHON, ['-m', 'venv', venv], plain), `${PYTHON} -m venv`);
     const bin = path.join(venv, 'bin');
     check(run(path.join(bin, 'python'), ['-m', 'pip', 'install', '-q', '--no-index', '--disable-pip-version-check', '--find-links', wheels, 'e2epkg'], plain), 'pip install');
     // GN runs actions with "python3" (script_executable): the virtualenv's, as in an activated environment.
-    env = { ...process.env, PATH: [bin, path.dirname(process.execPath), process.env.PATH].join(path.delimiter), VIRTUAL_ENV: venv };
+    env = { ...process.env, PATH: [bin, path.dirname(NODE), process.env.PATH].join(path.delimiter), VIRTUAL_ENV: venv };
   });
 
   after(() => {

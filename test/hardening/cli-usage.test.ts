@@ -1,7 +1,9 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IS_WINDOWS, NODE, startHolder, tmpDir } from '../support/procs';
+import { IS_WINDOWS, NODE } from '../support/paths';
+import { startHolder } from '../support/holders';
+import { tmpDir } from '../support/procs';
 import { assertEnded, assertFree, assertOneError, cliBounded, describeRun, gnArgs, listing, type Bounded } from './support';
 
 /** A node command that creates `marker`. */

@@ -1,7 +1,9 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CLI, NODE, startHolder, tmpDir } from '../support/procs';
+import { CLI, NODE } from '../support/paths';
+import { startHolder } from '../support/holders';
+import { tmpDir } from '../support/procs';
 import { assertEnded, assertFree, cliBounded, describeRun, gnArgs } from './support';
 
 function canonical(lockfile: string): string {

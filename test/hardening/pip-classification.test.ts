@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startHolder, tmpDir, which } from '../support/procs';
-import type { Holder } from '../support/procs';
+import { startHolder } from '../support/holders';
+import { tmpDir, which } from '../support/procs';
+import type { Holder } from '../support/holders';
 import { assertEnded, cliBounded, describeRun, gnArgs } from './support';
 
 /**

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { IS_WINDOWS, NODE, tmpDir } from '../support/procs';
+import { IS_WINDOWS, NODE } from '../support/paths';
+import { tmpDir } from '../support/procs';
 import { assertEnded, assertOneError, cliBounded, describeRun, gnArgs, libraryChild, type Threw } from './support';
 
 // Places where mkdir answers ENOENT although the parent exists: for the lock's own directory (the first

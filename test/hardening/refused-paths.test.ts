@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IS_WINDOWS, NODE } from '../support/procs';
+import { IS_WINDOWS, NODE } from '../support/paths';
 import { assertEnded, assertOneError, cliBounded, describeRun, gnArgs, libraryChild, listing, removeScratch, scratch, type Threw } from './support';
 
 /**

@@ -2,7 +2,9 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CLI, exited, IS_WINDOWS, NODE, startHolder } from '../support/procs';
+import { CLI, IS_WINDOWS, NODE } from '../support/paths';
+import { startHolder } from '../support/holders';
+import { exited } from '../support/procs';
 import { assertEnded, assertFree, cliBounded, describeRun, removeScratch, scratch } from './support';
 
 type Kind = 'none' | 'fifo' | 'dev-zero' | 'huge';

@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CLI, exited, IS_WINDOWS, NODE, tmpDir, waitForLine } from '../support/procs';
+import { CLI, IS_WINDOWS, NODE } from '../support/paths';
+import { exited, tmpDir, waitForLine } from '../support/procs';
 import { assertEnded, cliBounded, describeRun, runBounded, type Bounded } from './support';
 
 const HOLD = "process.stdout.write('held\\n'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));";

@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import type { SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CLI, NODE, ROOT, tmpDir } from '../support/procs';
+import { CLI, NODE, ROOT } from '../support/paths';
+import { tmpDir } from '../support/procs';
 
 export const INDEX = path.join(ROOT, 'dist', 'src', 'index.js');
 

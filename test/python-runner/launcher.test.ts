@@ -7,10 +7,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { havePython, NODE, PYTHON, ROOT } from '../support/paths';
 
-const LAUNCHER = path.resolve(__dirname, '..', '..', '..', 'gn', 'piplock_action.py');
-const PYTHON = process.platform === 'win32' ? 'python' : 'python3';
-const HAVE_PYTHON = spawnSync(PYTHON, ['-c', 'pass']).status === 0;
+const LAUNCHER = path.join(ROOT, 'gn', 'piplock_action.py');
 
 describe('gn/piplock_action.py', function () {
   this.timeout(30_000);
@@ -18,7 +17,7 @@ describe('gn/piplock_action.py', function () {
   let common: string[];
 
   before(function () {
-    if (!HAVE_PYTHON) {
+    if (!havePython()) {
       console.log(`      pending: no '${PYTHON}' to run the launcher`);
       this.skip();
     }
@@ -31,7 +30,7 @@ describe('gn/piplock_action.py', function () {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   function launch(args: string[]) {
-    return spawnSync(PYTHON, [LAUNCHER, `--node=${process.execPath}`, ...args], { cwd: dir, encoding: 'utf8' });
+    return spawnSync(PYTHON, [LAUNCHER, `--node=${NODE}`, ...args], { cwd: dir, encoding: 'utf8' });
   }
 
   it('runs the action with the Python that runs the launcher, and passes the status through', () => {
@@ -43,7 +42,7 @@ describe('gn/piplock_action.py', function () {
   });
 
   it('leaves an interpreter chosen in the arguments alone', () => {
-    const r = launch([...common, `--python=${process.execPath}`, '--', '-e', 'console.log(process.release.name)']);
+    const r = launch([...common, `--python=${NODE}`, '--', '-e', 'console.log(process.release.name)']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'node\n');
   });

@@ -14,11 +14,10 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CLI, havePython, IS_WINDOWS, NODE, PYTHON, ROOT } from '../support/paths';
 import { makeNinjaTree, type NinjaTree } from './fixtures';
 
-const REFERENCE = process.env.PIPLOCK_REFERENCE_RUNNER ?? path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'reference', 'python_runner.py');
-const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli.js');
-const PYTHON = 'python3';
+const REFERENCE = process.env.PIPLOCK_REFERENCE_RUNNER ?? path.resolve(ROOT, '..', 'shared', 'reference', 'python_runner.py');
 
 interface Outcome {
   status: number | null;
@@ -36,12 +35,12 @@ describe('python-runner against python_runner.py at 6c03473f8', function () {
 
   before(function () {
     const reason =
-      process.platform === 'win32'
+      IS_WINDOWS
         ? 'the reference locks with fcntl, POSIX only'
         : !fs.existsSync(REFERENCE)
           ? `${REFERENCE} not found (see test/python-runner/reference.test.ts)`
-          : spawnSync(PYTHON, ['-c', 'pass']).status !== 0
-            ? 'no python3'
+          : !havePython()
+            ? `no '${PYTHON}'`
             : undefined;
     if (reason) {
       console.log(`      pending: ${reason}`);
@@ -84,7 +83,7 @@ describe('python-runner against python_runner.py at 6c03473f8', function () {
   function both(args: string[], env: NodeJS.ProcessEnv = {}): { ref: Outcome; ours: Outcome } {
     const full = [...common, ...args];
     const ref = outcome(PYTHON, [REFERENCE, ...full], env, /^.*python_runner\.py: /);
-    const ours = outcome(process.execPath, [CLI, 'python-runner', '--python', PYTHON, ...full], env, /^piplock: error: (argument '.*?': )?/);
+    const ours = outcome(NODE, [CLI, 'python-runner', '--python', PYTHON, ...full], env, /^piplock: error: (argument '.*?': )?/);
     return { ref, ours };
   }
 
@@ -155,7 +154,7 @@ describe('python-runner against python_runner.py at 6c03473f8', function () {
 
   it('agrees that usage errors exit 2', () => {
     const ref = spawnSync(PYTHON, [REFERENCE, '--gn-root', '..', '--', 'x'], { cwd: tree.build, encoding: 'utf8' });
-    const ours = spawnSync(process.execPath, [CLI, 'python-runner', '--gn-root', '..', '--', 'x'], { cwd: tree.build, encoding: 'utf8' });
+    const ours = spawnSync(NODE, [CLI, 'python-runner', '--gn-root', '..', '--', 'x'], { cwd: tree.build, encoding: 'utf8' });
     assert.equal(ref.status, 2);
     assert.equal(ours.status, 2);
     assert.match(ref.stderr, /the following arguments are required: --current-path, --default-toolchain, --current-toolchain, --lockfile/);

@@ -8,11 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { acquire } from '../../src/acquire';
 import { lockModeFor, pythonCandidates, withEnv } from '../../src/python-runner/runner';
+import { CLI, havePython, IS_WINDOWS, NODE, PYTHON } from '../support/paths';
 import { makeNinjaTree, type NinjaTree } from './fixtures';
-
-const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli.js');
-const PYTHON = process.platform === 'win32' ? 'python' : 'python3';
-const HAVE_PYTHON = spawnSync(PYTHON, ['-c', 'pass']).status === 0;
 
 interface Result {
   status: number | null;
@@ -27,7 +24,7 @@ describe('python-runner command', function () {
   let common: string[];
 
   before(function () {
-    if (!HAVE_PYTHON) {
+    if (!havePython()) {
       console.log(`      pending: no '${PYTHON}' to run (the suite below, with Node in its place, still runs)`);
       this.skip();
     }
@@ -58,7 +55,7 @@ describe('python-runner command', function () {
   }
 
   function runner(args: string[], env: NodeJS.ProcessEnv = {}): Result {
-    const r = spawnSync(process.execPath, [CLI, 'python-runner', ...args], { cwd: build, env: { ...process.env, ...env }, encoding: 'utf8' });
+    const r = spawnSync(NODE, [CLI, 'python-runner', ...args], { cwd: build, env: { ...process.env, ...env }, encoding: 'utf8' });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
@@ -181,7 +178,7 @@ describe('python-runner command', function () {
   });
 
   it('returns 128+N when the command is killed by signal N', function () {
-    if (process.platform === 'win32') this.skip(); // no signals there
+    if (IS_WINDOWS) this.skip(); // no signals there
     const r = runner([...common, '--', '-c', 'import os, signal; os.kill(os.getpid(), signal.SIGKILL)']);
     assert.equal(r.status, 137);
   });
@@ -245,7 +242,7 @@ describe('python-runner command, with Node standing in for Python', function () 
 
   beforeEach(() => {
     tree = makeNinjaTree();
-    common = ['--gn-root', '..', '--current-path', '../app', '--default-toolchain=//build:default', '--current-toolchain=//build:default', '--lockfile', 'pip.lock', '--python', process.execPath];
+    common = ['--gn-root', '..', '--current-path', '../app', '--default-toolchain=//build:default', '--current-toolchain=//build:default', '--lockfile', 'pip.lock', '--python', NODE];
     fs.writeFileSync(
       path.join(tree.root, 'app', 'show.js'),
       [
@@ -260,7 +257,7 @@ describe('python-runner command, with Node standing in for Python', function () 
   afterEach(() => tree.cleanup());
 
   function runner(args: string[], env: NodeJS.ProcessEnv = {}) {
-    return spawnSync(process.execPath, [CLI, 'python-runner', ...common, ...args], { cwd: tree.build, env: { ...process.env, ...env }, encoding: 'utf8' });
+    return spawnSync(NODE, [CLI, 'python-runner', ...common, ...args], { cwd: tree.build, env: { ...process.env, ...env }, encoding: 'utf8' });
   }
   const stamp = () => fs.existsSync(path.join(tree.build, 'gen', 'n', 'x.stamp'));
 

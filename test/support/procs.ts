@@ -3,12 +3,7 @@ import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-
-export const ROOT = path.resolve(__dirname, '..', '..', '..');
-export const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
-export const NODE = process.execPath;
-export const IS_WINDOWS = process.platform === 'win32';
-export const SABOTAGE = process.env.PIPLOCK_TEST_SABOTAGE ?? '';
+import { CLI, NODE } from './paths';
 
 export function tmpDir(prefix = 'piplock-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -67,34 +62,6 @@ export function waitForLine(child: ChildProcess, pattern: RegExp): Promise<strin
 export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
-
-export interface Holder {
-  child: ChildProcess;
-  release(): Promise<void>;
-  kill(): Promise<void>;
-}
-
-/** A process holding the lock; resolves once it holds it. */
-export async function startHolder(lockfile: string, mode: 'shared' | 'exclusive', env: NodeJS.ProcessEnv = {}): Promise<Holder> {
-  const child = spawn(NODE, [path.join(__dirname, 'holder.js'), lockfile, mode], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  });
-  await waitForLine(child, /^locked/);
-  return {
-    child,
-    async release() {
-      const done = waitForLine(child, /^released/);
-      child.stdin!.write('release\n');
-      await done;
-      await exited(child);
-    },
-    async kill() {
-      child.kill('SIGKILL');
-      await exited(child);
-    },
-  };
 }
 
 /** Polls until fn returns true; false if it never did within the limit. */

@@ -11,6 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { acquire } from '../../src/acquire';
 import { platform } from '../../platform';
+import { sabotaged } from './sabotage';
 
 async function takeWithoutGate(lockfile: string): Promise<() => void> {
   for (let attempt = 1; ; attempt++) {
@@ -24,7 +25,7 @@ async function takeWithoutGate(lockfile: string): Promise<() => void> {
 async function main(): Promise<void> {
   const [lockfile, holdText, how] = process.argv.slice(2) as [string, string, string];
   const hold = Number(holdText);
-  const gate = how === 'gate' && process.env.PIPLOCK_TEST_SABOTAGE !== 'nogate';
+  const gate = how === 'gate' && !sabotaged('nogate');
   let stop = false;
   process.stdin.on('data', () => {});
   process.stdin.on('end', () => (stop = true));

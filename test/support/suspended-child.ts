@@ -5,6 +5,7 @@
 // usage: node suspended-child.js
 import * as fs from 'node:fs';
 import { armSpawnGuard } from '../../platform/windows-process';
+import { sabotaged } from './sabotage';
 
 const CREATE_SUSPENDED = 0x4;
 const STARTUPINFOW_SIZE = 104; // x64
@@ -17,7 +18,7 @@ const kernel32 = koffi.load('kernel32.dll');
 const CreateProcessW = kernel32.func('__stdcall', 'CreateProcessW', 'bool', ['void *', 'void *', 'void *', 'void *', 'bool', 'uint32_t', 'void *', 'void *', 'void *', 'void *']);
 const GetLastError = kernel32.func('__stdcall', 'GetLastError', 'uint32_t', []);
 
-if (process.env.PIPLOCK_TEST_SABOTAGE !== 'nospawnguard' && armSpawnGuard() === undefined) {
+if (!sabotaged('nospawnguard') && armSpawnGuard() === undefined) {
   fs.writeSync(2, 'suspended-child: the spawn guard could not be armed\n');
   process.exit(3);
 }

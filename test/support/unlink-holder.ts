@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import { acquire } from '../../src/acquire';
 import { platform } from '../../platform';
 import type { LockMode } from '../../platform';
+import { sabotaged } from './sabotage';
 
 async function naive(lockfile: string, mode: LockMode): Promise<{ release(): void }> {
   for (;;) {
@@ -25,7 +26,7 @@ async function naive(lockfile: string, mode: LockMode): Promise<{ release(): voi
 async function main(): Promise<void> {
   const [lockfile, log, id, count] = process.argv.slice(2) as [string, string, string, string];
   const fd = fs.openSync(log, 'a');
-  const sabotage = process.env.PIPLOCK_TEST_SABOTAGE === 'nosamefile';
+  const sabotage = sabotaged('nosamefile');
   for (let n = 0; n < Number(count); n++) {
     const mode: LockMode = Math.random() < 0.5 ? 'exclusive' : 'shared';
     const lock = sabotage ? await naive(lockfile, mode) : await acquire(lockfile, { mode, backoffStepMs: 2 });

@@ -1,0 +1,45 @@
+// The switches that show a safety test failing without the mechanism it
+// tests: PIPLOCK_TEST_SABOTAGE=<switch> turns one off in the TEST (its helper
+// processes included), never in the product. A name that is not a switch
+// stops the run: a typo must not silently run the honest test instead.
+
+export const SABOTAGE_ENV = 'PIPLOCK_TEST_SABOTAGE';
+
+export const SABOTAGE_SWITCHES = [
+  /** The holder processes say "locked" without locking (exclusion, interop, schedule, stress). */
+  'nolock',
+  /** The writer-preference loops poll the main lock without the gate. */
+  'nogate',
+  /** The unlink holders lock without the identity check after locking. */
+  'nosamefile',
+  /** The lock file replaced during a hold: a library holder, without the runner's guard. */
+  'noguard',
+  /** A setpriv first on PATH drops --pdeathsig: the command outlives a killed runner (Linux). */
+  'nopdeathsig',
+  /** The suspended-child helper does not arm the spawn guard (Windows). */
+  'nospawnguard',
+  /** This process's namespaced-path conversion is off (paths over 260 characters, Windows). */
+  'nolongpath',
+  /** flock(1) stands in for the runner in the signal and daemon tests (Linux). */
+  'flock-runner',
+] as const;
+
+export type Sabotage = (typeof SABOTAGE_SWITCHES)[number];
+
+/** The switch that is on, if any; throws on a value that is not a switch. */
+export function activeSabotage(env: NodeJS.ProcessEnv = process.env): Sabotage | undefined {
+  const value = env[SABOTAGE_ENV];
+  if (value === undefined || value === '') return undefined;
+  if (!(SABOTAGE_SWITCHES as readonly string[]).includes(value)) {
+    throw new Error(`${SABOTAGE_ENV}=${JSON.stringify(value)} is not a sabotage switch; the switches are: ${SABOTAGE_SWITCHES.join(', ')}`);
+  }
+  return value as Sabotage;
+}
+
+/** Whether the test runs with `name` switched off. */
+export function sabotaged(name: Sabotage): boolean {
+  return activeSabotage() === name;
+}
+
+// Checked when the first test or helper loads this module, before anything runs.
+activeSabotage();
