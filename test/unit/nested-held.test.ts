@@ -8,19 +8,25 @@ import { tmpDir } from '../support/procs';
 
 describe('PIPLOCK_HELD: the locks a runner tells its child about', function () {
   it('reads nothing from an unset or empty value', function () {
-    assert.deepEqual(parseHeld(undefined), []);
-    assert.deepEqual(parseHeld(''), []);
+    assert.deepEqual(parseHeld(undefined), { held: [], malformed: 0 });
+    assert.deepEqual(parseHeld(''), { held: [], malformed: 0 });
   });
 
-  it('reads one lock per line, the path after the first colon (a Windows drive letter stays in the path)', function () {
-    assert.deepEqual(parseHeld('shared:/b/pip.lock\nexclusive:c:\\out\\pip.lock'), [
-      { mode: 'shared', path: '/b/pip.lock' },
-      { mode: 'exclusive', path: 'c:\\out\\pip.lock' },
-    ]);
+  it('reads one lock per line: mode, holder PID, start tag, and the path after the third colon (a drive letter stays in it)', function () {
+    assert.deepEqual(parseHeld('shared:12:345:/b/pip.lock\nexclusive:7::c:\\out\\pip.lock'), {
+      held: [
+        { mode: 'shared', pid: 12, start: '345', path: '/b/pip.lock' },
+        { mode: 'exclusive', pid: 7, start: '', path: 'c:\\out\\pip.lock' },
+      ],
+      malformed: 0,
+    });
   });
 
-  it('skips lines that are not <shared|exclusive>:<path>', function () {
-    assert.deepEqual(parseHeld('bogus:/x\n:/x\nno colon\nShared:/x\n\nexclusive:/kept'), [{ mode: 'exclusive', path: '/kept' }]);
+  it('counts the lines that are not <shared|exclusive>:<pid>:<start>:<path>, the older <mode>:<path> included', function () {
+    assert.deepEqual(parseHeld('bogus:1:2:/x\n:1:2:/x\nno colon\nShared:1:2:/x\nexclusive:/old\nshared:x:2:/x\n\nexclusive:3:4:/kept'), {
+      held: [{ mode: 'exclusive', pid: 3, start: '4', path: '/kept' }],
+      malformed: 6,
+    });
   });
 });
 
@@ -28,53 +34,75 @@ describe('a nested runner decides from its ancestors\' locks', function () {
   let dir: string;
   let lockfile: string;
   let canonical: string;
+  /** A line of this process's parent: an ancestor, alive, with its start tag. */
+  let parent: string;
   before(function () {
     dir = tmpDir();
     lockfile = path.join(dir, 'pip.lock');
     canonical = platform.canonicalPath(lockfile);
+    parent = `${process.ppid}:${platform.startTag(process.ppid) ?? ''}`;
   });
   const env = (value: string): NodeJS.ProcessEnv => ({ [HELD_ENV]: value });
+  const NOT_BACKED = /PIPLOCK_HELD says this lock is held, but no running ancestor piplock holds it/;
 
-  it('locks when no ancestor holds anything, or holds only other files', function () {
-    assert.equal(nestedDecision(lockfile, 'shared', {}), 'lock');
-    assert.equal(nestedDecision(lockfile, 'exclusive', env('')), 'lock');
-    assert.equal(nestedDecision(lockfile, 'exclusive', env(`exclusive:${platform.canonicalPath(path.join(dir, 'other.lock'))}`)), 'lock');
+  it('locks, without a word, when no ancestor holds anything, or holds only other files', function () {
+    assert.deepEqual(nestedDecision(lockfile, 'shared', {}), { action: 'lock' });
+    assert.deepEqual(nestedDecision(lockfile, 'exclusive', env('')), { action: 'lock' });
+    assert.deepEqual(nestedDecision(lockfile, 'exclusive', env(`exclusive:${parent}:${platform.canonicalPath(path.join(dir, 'other.lock'))}`)), { action: 'lock' });
   });
 
   it('inherits a lock an ancestor holds in a mode that covers the request', function () {
-    assert.equal(nestedDecision(lockfile, 'shared', env(`shared:${canonical}`)), 'inherited');
-    assert.equal(nestedDecision(lockfile, 'shared', env(`exclusive:${canonical}`)), 'inherited');
-    assert.equal(nestedDecision(lockfile, 'exclusive', env(`exclusive:${canonical}`)), 'inherited');
-    assert.equal(nestedDecision(lockfile, 'exclusive', env(`shared:${canonical}\nexclusive:${canonical}`)), 'inherited');
+    assert.deepEqual(nestedDecision(lockfile, 'shared', env(`shared:${parent}:${canonical}`)), { action: 'inherited' });
+    assert.deepEqual(nestedDecision(lockfile, 'shared', env(`exclusive:${parent}:${canonical}`)), { action: 'inherited' });
+    assert.deepEqual(nestedDecision(lockfile, 'exclusive', env(`exclusive:${parent}:${canonical}`)), { action: 'inherited' });
+    assert.deepEqual(nestedDecision(lockfile, 'exclusive', env(`shared:${parent}:${canonical}\nexclusive:${parent}:${canonical}`)), { action: 'inherited' });
+  });
+
+  it('locks, with a warning, when the line is not backed: not an ancestor, another start tag, or the older format', function () {
+    const notAncestor = `exclusive:${process.pid}:${platform.startTag(process.pid) ?? ''}:${canonical}`;
+    const otherStart = `exclusive:${process.ppid}:1:${canonical}`;
+    for (const value of [notAncestor, `exclusive:${canonical}`, `exclusive:999999999::${canonical}`]) {
+      const d = nestedDecision(lockfile, 'exclusive', env(value));
+      assert.equal(d.action, 'lock', value);
+      assert.match((d as { warning?: string }).warning ?? '', NOT_BACKED, value);
+    }
+    if (platform.startTag(process.ppid) !== undefined) {
+      const d = nestedDecision(lockfile, 'shared', env(otherStart));
+      assert.equal(d.action, 'lock', 'a start tag that is not the process\'s: its PID was reused');
+      assert.match((d as { warning?: string }).warning ?? '', NOT_BACKED);
+    }
   });
 
   it('knows the lock under another spelling of the same file (relative, with ..)', function () {
     const cwd = process.cwd();
     process.chdir(dir);
     try {
-      assert.equal(nestedDecision(path.join('sub', '..', 'pip.lock'), 'shared', env(`shared:${canonical}`)), 'inherited');
+      assert.deepEqual(nestedDecision(path.join('sub', '..', 'pip.lock'), 'shared', env(`shared:${parent}:${canonical}`)), { action: 'inherited' });
     } finally {
       process.chdir(cwd);
     }
   });
 
   it('refuses exclusive inside a shared ancestor: it would wait for itself', function () {
-    assert.deepEqual(nestedDecision(lockfile, 'exclusive', env(`shared:${canonical}`)), {
+    assert.deepEqual(nestedDecision(lockfile, 'exclusive', env(`shared:${parent}:${canonical}`)), {
+      action: 'refuse',
       error: `cannot take an exclusive lock on '${lockfile}': this process runs under a shared lock on it, held by an ancestor piplock (PIPLOCK_HELD), and would wait for itself`,
     });
   });
 
-  it("tells the child its lock last, keeps the ancestors' other locks, and drops an older line for the same file", function () {
+  it("tells the child its lock last, as this process's, keeps the ancestors' other locks, and drops an older line for the same file", function () {
     const other = platform.canonicalPath(path.join(dir, 'other.lock'));
-    const before = { PATH: '/bin', [HELD_ENV]: `shared:${other}\nshared:${canonical}` };
+    const me = `${process.pid}:${platform.startTag(process.pid) ?? ''}`;
+    const before = { PATH: '/bin', [HELD_ENV]: `shared:${parent}:${other}\nshared:${parent}:${canonical}` };
     const after = childEnv(lockfile, 'exclusive', before);
-    assert.deepEqual(after, { PATH: '/bin', [HELD_ENV]: `shared:${other}\nexclusive:${canonical}` });
-    assert.equal(before[HELD_ENV], `shared:${other}\nshared:${canonical}`, 'the given environment is left alone');
-    assert.deepEqual(childEnv(lockfile, 'shared', {}), { [HELD_ENV]: `shared:${canonical}` });
+    assert.deepEqual(after, { PATH: '/bin', [HELD_ENV]: `shared:${parent}:${other}\nexclusive:${me}:${canonical}` });
+    assert.equal(before[HELD_ENV], `shared:${parent}:${other}\nshared:${parent}:${canonical}`, 'the given environment is left alone');
+    assert.deepEqual(childEnv(lockfile, 'shared', {}), { [HELD_ENV]: `shared:${me}:${canonical}` });
   });
 
   it('names the lock by its canonical path in the child', function () {
-    assert.equal(childEnv(path.join(dir, '.', 'pip.lock'), 'shared', {})[HELD_ENV], `shared:${canonical}`);
+    const me = `${process.pid}:${platform.startTag(process.pid) ?? ''}`;
+    assert.equal(childEnv(path.join(dir, '.', 'pip.lock'), 'shared', {})[HELD_ENV], `shared:${me}:${canonical}`);
     assert.ok(path.isAbsolute(canonical));
     assert.equal(canonical, fold(path.join(fs.realpathSync.native(dir), 'pip.lock')));
   });
