@@ -1,4 +1,5 @@
 import * as os from 'node:os';
+import { loadKoffi } from './koffi';
 
 export const LOCK_SH = 1;
 export const LOCK_EX = 2;
@@ -29,7 +30,7 @@ function fsExtFlock(): Flock {
 }
 
 function koffiFlock(): Flock {
-  const koffi = require('koffi') as typeof import('koffi');
+  const koffi = loadKoffi();
   const libc = koffi.load(process.platform === 'darwin' ? '/usr/lib/libSystem.B.dylib' : 'libc.so.6');
   const flock = libc.func('int flock(int fd, int op)') as (fd: number, op: number) => number;
   const byNumber = new Map<number, string>();

@@ -5,6 +5,8 @@
  * bit. Types are anonymous, so that two copies of piplock in one process do
  * not clash in koffi's global type registry.
  */
+import { loadKoffi } from './koffi';
+
 type Handle = unknown;
 
 export interface Kernel32 {
@@ -46,7 +48,7 @@ let k32: Kernel32 | undefined;
 /** kernel32, loaded on first call; throws where koffi or kernel32 cannot be loaded. */
 export function kernel32(): Kernel32 {
   if (k32) return k32;
-  const koffi = require('koffi') as typeof import('koffi');
+  const koffi = loadKoffi();
   const lib = koffi.load('kernel32.dll');
   const invalid = (1n << BigInt(8 * koffi.sizeof('void *'))) - 1n;
   const OVERLAPPED = koffi.struct({
