@@ -175,17 +175,42 @@ function prepareSpawn(): Wrapper {
  * command that cannot be run, which is spawned directly so that its error is
  * Node's (setpriv would report it in words of its own).
  */
-function spawnPlan(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string | URL; detached?: boolean }): SpawnPlan {
-  const direct: SpawnPlan = { command, args: [...args], spawned: () => {} };
+type SpawnOptions = { env?: NodeJS.ProcessEnv; cwd?: string | URL; detached?: boolean };
+
+/** What goes before a command's own argv, or why it cannot run; worked out once per command, PATH and directory. */
+type Wrapping = { prefix: string[] | undefined } | { refused: string };
+const wrappings = new Map<string, Wrapping>();
+
+function wrapping(command: string, options: SpawnOptions): Wrapping {
+  const pathVar = (options.env ?? process.env).PATH;
+  const cwd = options.cwd?.toString();
+  const key = `${command}\0${pathVar}\0${cwd}`;
+  let w = wrappings.get(key);
+  if (w === undefined) {
+    w = computeWrapping(command, pathVar, cwd);
+    wrappings.set(key, w);
+  }
+  return w;
+}
+
+function computeWrapping(command: string, pathVar: string | undefined, cwd: string | undefined): Wrapping {
   const { setpriv, sh } = prepareSpawn();
-  if (options.detached || setpriv === undefined) return direct;
-  const file = findExecutable(command, (options.env ?? process.env).PATH, options.cwd?.toString());
-  if (file === undefined) return direct;
-  const why = refusal(path.resolve(options.cwd?.toString() ?? '.', file));
-  if (why !== undefined) throw new SpawnError(`cannot execute '${command}': ${why}`, CANNOT_EXECUTE_STATUS);
-  if (!sh) return { command: setpriv, args: ['--pdeathsig', 'KILL', '--', command, ...args], spawned: () => {} };
+  if (setpriv === undefined) return { prefix: undefined };
+  const file = findExecutable(command, pathVar, cwd);
+  if (file === undefined) return { prefix: undefined };
+  const why = refusal(path.resolve(cwd ?? '.', file));
+  if (why !== undefined) return { refused: `cannot execute '${command}': ${why}` };
+  if (!sh) return { prefix: [setpriv, '--pdeathsig', 'KILL', '--'] };
   const parentCheck = `[ "$PPID" = ${process.pid} ] || exit 1; exec "$@"`;
-  return { command: setpriv, args: ['--pdeathsig', 'KILL', '--', SH, '-c', parentCheck, 'piplock', command, ...args], spawned: () => {} };
+  return { prefix: [setpriv, '--pdeathsig', 'KILL', '--', SH, '-c', parentCheck, 'piplock'] };
+}
+
+function spawnPlan(command: string, args: readonly string[], options: SpawnOptions): SpawnPlan {
+  const w = options.detached ? { prefix: undefined } : wrapping(command, options);
+  if ('refused' in w) throw new SpawnError(w.refused, CANNOT_EXECUTE_STATUS);
+  if (w.prefix === undefined) return { command, args: [...args], spawned: () => {} };
+  const [wrapper, ...rest] = w.prefix;
+  return { command: wrapper!, args: [...rest, command, ...args], spawned: () => {} };
 }
 
 export const linux: Platform = {
@@ -193,6 +218,9 @@ export const linux: Platform = {
   startTag,
   ancestors,
   kernelLockHolders,
-  prepareSpawn: () => void prepareSpawn(),
+  prepareSpawn(command, options) {
+    prepareSpawn();
+    if (command !== undefined) wrapping(command, options ?? {});
+  },
   spawnPlan,
 };

@@ -111,8 +111,12 @@ export interface Platform {
   ancestors(): number[];
   /** Holders of `file` in the kernel's lock table; empty where the OS does not list them. */
   kernelLockHolders(file: string): KernelLockHolder[];
-  /** Does once, before waiting, what the first spawn would otherwise do between the lock and the command. */
-  prepareSpawn(): void;
+  /**
+   * Does before waiting what the spawn of `command` would otherwise do
+   * between the lock and the command (PATH search, checks): the hand-off
+   * then costs only the spawn.
+   */
+  prepareSpawn(command?: string, options?: SpawnOptions): void;
   /** The command line that starts `command` so that it dies with this process, where the OS allows. */
   spawnPlan(command: string, args: readonly string[], options: SpawnOptions): SpawnPlan;
   /** Signals the runner passes on to its command while it runs. */

@@ -90,7 +90,7 @@ export async function runLocked(o: LockedRunOptions, start: (env: NodeJS.Process
     // Everything the command's start needs is ready before the lock is: from the moment it is granted
     // only the spawn stands between the lock and the command (hand-off latency).
     env = childEnv(lockfile, mode, o.env ?? process.env);
-    platform.prepareSpawn();
+    platform.prepareSpawn(o.command[0], { env });
     lock = await acquire(lockfile, {
       mode,
       timeoutMs: o.timeoutMs,
