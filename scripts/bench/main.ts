@@ -19,7 +19,7 @@ import { referenceRunner } from './nodes';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
-const SEED = path.join(ROOT, 'scripts', 'seed-runner.py');
+const REFERENCE_LOCK = path.join(ROOT, 'scripts', 'reference-lock.py');
 const HOLDER = path.join(__dirname, 'holder.js');
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
@@ -112,7 +112,7 @@ function collect(child: ChildProcess): Promise<string> {
 }
 
 async function handoff(): Promise<void> {
-  // Alone: one piplock and one seed waiter per round, the hand-off itself. Burst: four of each woken
+  // Alone: one piplock and one reference-lock waiter per round, the hand-off itself. Burst: four of each woken
   // together on this machine's cores, as when pip lets go and every queued action starts at once.
   const scenarios: Array<{ name: string; perCycle: number; plan: Array<[number, number]> }> = [
     { name: 'alone', perCycle: 1, plan: QUICK ? [[1000, 6], [10_000, 2], [60_000, 1]] : [[1000, 12], [10_000, 4], [60_000, 2]] },
@@ -122,7 +122,7 @@ async function handoff(): Promise<void> {
   const out: Record<string, unknown> = {};
   for (const { name, perCycle, plan } of scenarios) {
     for (const [wait, cycles] of plan) {
-      const lat: Record<string, number[]> = { piplock: [], seed: [] };
+      const lat: Record<string, number[]> = { piplock: [], reference: [] };
       for (let c = 0; c < cycles; c++) {
         const lockfile = path.join(tmp(), 'pip.lock');
         const holder = spawn(process.execPath, [HOLDER, lockfile, String(wait)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -130,14 +130,14 @@ async function handoff(): Promise<void> {
         const waiters: Array<[string, Promise<string>]> = [];
         for (let i = 0; i < perCycle; i++) {
           const p = spawn(process.execPath, [CLI, '--lockfile', lockfile, '--mode', 'shared', '--notice-after', '1h', '--', 'date', '+%s%N'], { stdio: ['ignore', 'pipe', 'inherit'] });
-          const s = spawn(PY, [SEED, '--lockfile', lockfile, '--mode', 'shared', '--', 'date', '+%s%N'], { stdio: ['ignore', 'pipe', 'inherit'] });
-          waiters.push(['piplock', collect(p)], ['seed', collect(s)]);
+          const s = spawn(PY, [REFERENCE_LOCK, '--lockfile', lockfile, '--mode', 'shared', '--', 'date', '+%s%N'], { stdio: ['ignore', 'pipe', 'inherit'] });
+          waiters.push(['piplock', collect(p)], ['reference', collect(s)]);
         }
         const released = BigInt((await lineOf(holder, /^released/)).split(' ')[1]!);
         for (const [kind, got] of waiters) lat[kind]!.push(Number(BigInt((await got).trim()) - released) / 1e6);
       }
       out[`${name} ${wait}`] = lat;
-      for (const kind of ['piplock', 'seed']) rows.push([name, `${wait / 1000} s`, kind, String(lat[kind]!.length), f1(median(lat[kind]!)), f1(quantile(lat[kind]!, 0.99)), f1(Math.max(...lat[kind]!))]);
+      for (const kind of ['piplock', 'reference']) rows.push([name, `${wait / 1000} s`, kind, String(lat[kind]!.length), f1(median(lat[kind]!)), f1(quantile(lat[kind]!, 0.99)), f1(Math.max(...lat[kind]!))]);
     }
   }
   results.handoff = out;
@@ -151,12 +151,12 @@ async function saturation(): Promise<void> {
   const LOADERS = 8;
   const cap = QUICK ? 20_000 : 60_000;
   const reps = QUICK ? 2 : 4;
-  const res: Record<string, number[]> = { piplock: [], seed: [] };
+  const res: Record<string, number[]> = { piplock: [], reference: [] };
   for (let r = 0; r < reps; r++) {
-    for (const kind of r % 2 === 0 ? ['piplock', 'seed'] : ['seed', 'piplock']) {
+    for (const kind of r % 2 === 0 ? ['piplock', 'reference'] : ['reference', 'piplock']) {
       const lockfile = path.join(tmp(), 'pip.lock');
       const runner = (mode: string, cmd: string[]): string[] =>
-        kind === 'piplock' ? [process.execPath, CLI, '--lockfile', lockfile, '--mode', mode, '--notice-after', '1h', '--', ...cmd] : [PY, SEED, '--lockfile', lockfile, '--mode', mode, '--', ...cmd];
+        kind === 'piplock' ? [process.execPath, CLI, '--lockfile', lockfile, '--mode', mode, '--notice-after', '1h', '--', ...cmd] : [PY, REFERENCE_LOCK, '--lockfile', lockfile, '--mode', mode, '--', ...cmd];
       let stop = false;
       const live = new Set<ChildProcess>();
       const loader = (): void => {
@@ -185,7 +185,7 @@ async function saturation(): Promise<void> {
   }
   results.saturation = { holdMs: HOLD, loaders: LOADERS, capMs: cap, ms: res };
   console.log(`\n### Exclusive request under ${LOADERS} continuous shared ${HOLD / 1000} s actions (ms until its command starts; cap ${cap / 1000} s)\n`);
-  const rows = ['piplock', 'seed'].map((k) => [k, res[k]!.map((x) => (Number.isFinite(x) ? f1(x) : `>${cap / 1000} s (capped)`)).join(', '), f1(median(res[k]!)), (median(res[k]!) / HOLD).toFixed(2)]);
+  const rows = ['piplock', 'reference'].map((k) => [k, res[k]!.map((x) => (Number.isFinite(x) ? f1(x) : `>${cap / 1000} s (capped)`)).join(', '), f1(median(res[k]!)), (median(res[k]!) / HOLD).toFixed(2)]);
   console.log(table(['runner', 'runs', 'median', 'x longest hold'], rows));
 }
 
@@ -211,7 +211,7 @@ async function throughput(): Promise<void> {
   const fd = fs.openSync(lockfile, 'r');
   const rows: Array<[string, number]> = [];
   rows.push(['raw flock on an open fd (fs-ext): LOCK_EX|LOCK_NB + LOCK_UN', await rate(() => (fsExt.flockSync(fd, 'exnb'), fsExt.flockSync(fd, 'un')))]);
-  rows.push(['raw open + flock + close (what the seed does per acquire)', await rate(() => {
+  rows.push(['raw open + flock + close (what the reference runner does per acquire)', await rate(() => {
     const f = fs.openSync(lockfile, 'r');
     fsExt.flockSync(f, 'exnb');
     fs.closeSync(f);
