@@ -44,7 +44,6 @@ describe('odd paths and places', function () {
     const lockfile = path.join(dir, 'pip.lock');
     assert.ok(lockfile.length > 260);
     // PIPLOCK_TEST_SABOTAGE=nolongpath: this process's namespaced-path conversion is disabled, so the in-process part fails on Windows.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const nodePath = require('node:path') as { toNamespacedPath: (p: string) => string };
     const original = nodePath.toNamespacedPath;
     if (sabotaged('nolongpath')) nodePath.toNamespacedPath = (p) => p;

@@ -191,9 +191,7 @@ async function saturation(): Promise<void> {
 
 // ---------------------------------------------------------------- in-process throughput
 async function throughput(): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { tryAcquire, acquire } = require(path.join(ROOT, 'dist', 'src', 'acquire.js')) as typeof import('../../src/acquire');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const fsExt = require('fs-ext') as { flockSync(fd: number, flags: string): void };
   const lockfile = path.join(tmp(), 'pip.lock');
   const dur = QUICK ? 500 : 2000;

@@ -4,7 +4,6 @@
  * the slowest ones: inclusive ms (with what they require), then the module.
  * PIPLOCK_REQUIRE_TIMER_TOP sets how many (default 15).
  */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const Module = require('node:module') as { _load: (request: string, parent: unknown, isMain: boolean) => unknown };
 import * as fs from 'node:fs';
 

@@ -12,7 +12,6 @@ const STARTUPINFOW_SIZE = 104; // x64
 const PROCESS_INFORMATION_SIZE = 24; // x64: hProcess, hThread, dwProcessId, dwThreadId
 const PID_OFFSET = 16;
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const koffi = require('koffi') as typeof import('koffi');
 const kernel32 = koffi.load('kernel32.dll');
 const CreateProcessW = kernel32.func('__stdcall', 'CreateProcessW', 'bool', ['void *', 'void *', 'void *', 'void *', 'bool', 'uint32_t', 'void *', 'void *', 'void *', 'void *']);
