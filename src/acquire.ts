@@ -84,8 +84,11 @@ class GatedRequest {
   ) {}
 
   tryOnce(): TryResult {
+    let gateWarning: string | undefined;
     if (!this.gateOpened) {
-      this.gate = tryOpenGate(this.path);
+      const opened = tryOpenGate(this.path);
+      this.gate = opened.gate;
+      gateWarning = opened.warning;
       this.gateOpened = true;
     }
     if (!this.gateHeld && this.gate !== undefined) {
@@ -101,6 +104,8 @@ class GatedRequest {
       this.leave();
       throw err;
     }
+    // Only now: a lock file that cannot be opened at all is reported by its error alone.
+    if (gateWarning !== undefined) this.onWarning?.(gateWarning);
     // A shared request only passes through; an exclusive one keeps the gate until it has the lock.
     if (this.mode === 'shared' || 'lock' in r) this.leave();
     return r;
@@ -128,11 +133,12 @@ class GatedRequest {
  * file system or directory holding an existing lock file), locking must still
  * work, as flock alone does there; only writer preference is lost.
  */
-function tryOpenGate(path: string): Gate | undefined {
+function tryOpenGate(path: string): { gate?: Gate; warning?: string } {
   try {
-    return platform.openGate(path);
-  } catch {
-    return undefined;
+    const gate = platform.openGate(path);
+    return { gate, warning: gate.warning };
+  } catch (err) {
+    return { warning: `no writer-preference gate for '${path}' (${err instanceof Error ? err.message : String(err)}); shared requests may overtake a waiting exclusive one` };
   }
 }
 

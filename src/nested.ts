@@ -5,7 +5,8 @@ import type { LockMode } from '../platform';
  * Nested runners. A runner tells its child which lock it holds through
  * PIPLOCK_HELD: one line `<mode>:<canonical lock file path>` per lock held by
  * an ancestor piplock (mode `shared` or `exclusive`; the path absolute, with
- * symlinks resolved, lower-cased on Windows and macOS).
+ * symlinks resolved; on Windows spelled as the file system stores the name,
+ * on macOS lower-cased).
  */
 export const HELD_ENV = 'PIPLOCK_HELD';
 
