@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pythonText } from './fixtures';
 
 const LAUNCHER = path.resolve(__dirname, '..', '..', '..', 'gn', 'piplock_action.py');
 const PYTHON = process.platform === 'win32' ? 'python' : 'python3';
@@ -31,11 +32,12 @@ describe('gn/piplock_action.py', function () {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   function launch(args: string[]) {
-    return spawnSync(PYTHON, [LAUNCHER, `--node=${process.execPath}`, ...args], { cwd: dir, encoding: 'utf8' });
+    const r = spawnSync(PYTHON, [LAUNCHER, `--node=${process.execPath}`, ...args], { cwd: dir, encoding: 'utf8' });
+    return { ...r, stdout: pythonText(r.stdout), stderr: pythonText(r.stderr) };
   }
 
   it('runs the action with the Python that runs the launcher, and passes the status through', () => {
-    const self = spawnSync(PYTHON, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout;
+    const self = pythonText(spawnSync(PYTHON, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout);
     const r = launch([...common, '--', 'show.py', '6']);
     assert.equal(r.status, 6, r.stderr);
     assert.equal(r.stdout, self);
@@ -51,6 +53,6 @@ describe('gn/piplock_action.py', function () {
   it('says in one line that Node is missing, status 127', () => {
     const r = spawnSync(PYTHON, [LAUNCHER, `--node=${path.join(dir, 'no-node')}`, ...common, '--', 'show.py'], { cwd: dir, encoding: 'utf8' });
     assert.equal(r.status, 127);
-    assert.match(r.stderr, /^piplock: error: cannot run Node '.*no-node': .* \(set the GN build arg piplock_node\)\n$/);
+    assert.match(pythonText(r.stderr), /^piplock: error: cannot run Node '.*no-node': .* \(set the GN build arg piplock_node\)\n$/);
   });
 });

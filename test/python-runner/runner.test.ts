@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { acquire } from '../../src/acquire';
 import { lockModeFor, pythonCandidates, withEnv } from '../../src/python-runner/runner';
-import { makeNinjaTree, type NinjaTree } from './fixtures';
+import { makeNinjaTree, pythonText, type NinjaTree } from './fixtures';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli.js');
 const PYTHON = process.platform === 'win32' ? 'python' : 'python3';
@@ -59,7 +59,7 @@ describe('python-runner command', function () {
 
   function runner(args: string[], env: NodeJS.ProcessEnv = {}): Result {
     const r = spawnSync(process.execPath, [CLI, 'python-runner', ...args], { cwd: build, env: { ...process.env, ...env }, encoding: 'utf8' });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    return { status: r.status, stdout: pythonText(r.stdout), stderr: pythonText(r.stderr) };
   }
 
   const exists = (rel: string) => fs.existsSync(path.join(build, rel));
