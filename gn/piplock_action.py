@@ -9,7 +9,8 @@ action end at once.
 
     piplock_action.py [--node=NODE] RUNNER-ARGS...
 
-NODE defaults to "node" on PATH. Unless RUNNER-ARGS choose an interpreter
+NODE defaults to "node" on PATH (and, on Windows, with PATHEXT's
+extensions, as a command prompt finds it). Unless RUNNER-ARGS choose an interpreter
 with --python, the Python running this file runs the action's script, as it
 does with Pigweed's python_runner.py.
 
@@ -47,16 +48,98 @@ def main():
     try:
         if os.name != 'nt':
             os.execvp(node, argv)  # does not return
-        import signal  # pylint: disable=import-outside-toplevel
-        import subprocess  # pylint: disable=import-outside-toplevel
-        # Ctrl-C reaches Node as well, which decides what the action does.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        return subprocess.call(argv)
+        return run_on_windows(argv)
     except OSError as err:
         sys.stderr.write(
             "piplock: error: cannot run Node '%s': %s (set the GN build arg "
             'piplock_node)\n' % (node, err.strerror or err))
         return 127
+
+
+def run_on_windows(argv):
+    """Runs Node as a child that cannot outlive this launcher.
+
+    ninja interrupts an action with Ctrl-Break (Ctrl-C from a console):
+    the event reaches Node and the action too, so this launcher ignores it
+    and waits for Node, which decides what the action does, and ninja
+    waits for the launcher. Should the launcher be killed outright
+    (TerminateProcess), Node is in a kill-on-close job of the launcher's
+    and dies with it; Node's own job then ends the action.
+    """
+    # pylint: disable=import-outside-toplevel
+    import shutil
+    import signal
+    import subprocess
+
+    # CreateProcess alone looks in the current directory first and tries
+    # .exe only.
+    found = shutil.which(argv[0])
+    if found is None:
+        raise OSError(2, 'not found on PATH')
+    argv = [found] + argv[1:]
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGBREAK, signal.SIG_IGN)  # pylint: disable=no-member
+    release = join_kill_on_close_job()
+    child = subprocess.Popen(argv)
+    if release:
+        release()
+    return child.wait()
+
+
+def join_kill_on_close_job():
+    """Puts this process in a kill-on-close job, so that the next child is
+    born in it; returns the call that lets later descendants break away.
+    Best effort: where a job cannot be made or joined, returns None."""
+    # pylint: disable=import-outside-toplevel,invalid-name,too-few-public-methods
+    import ctypes
+    from ctypes import wintypes
+
+    class BasicLimits(ctypes.Structure):
+        _fields_ = [('PerProcessUserTimeLimit', ctypes.c_int64),
+                    ('PerJobUserTimeLimit', ctypes.c_int64),
+                    ('LimitFlags', wintypes.DWORD),
+                    ('MinimumWorkingSetSize', ctypes.c_size_t),
+                    ('MaximumWorkingSetSize', ctypes.c_size_t),
+                    ('ActiveProcessLimit', wintypes.DWORD),
+                    ('Affinity', ctypes.c_size_t),
+                    ('PriorityClass', wintypes.DWORD),
+                    ('SchedulingClass', wintypes.DWORD)]
+
+    class ExtendedLimits(ctypes.Structure):
+        _fields_ = [('BasicLimitInformation', BasicLimits),
+                    ('IoInfo', ctypes.c_uint64 * 6),
+                    ('ProcessMemoryLimit', ctypes.c_size_t),
+                    ('JobMemoryLimit', ctypes.c_size_t),
+                    ('PeakProcessMemoryUsed', ctypes.c_size_t),
+                    ('PeakJobMemoryUsed', ctypes.c_size_t)]
+
+    kill_on_close = 0x2000
+    silent_breakaway_ok = 0x1000
+    extended_limit_information = 9
+    k32 = ctypes.WinDLL('kernel32', use_last_error=True)
+    k32.CreateJobObjectW.restype = wintypes.HANDLE
+    k32.CreateJobObjectW.argtypes = [ctypes.c_void_p, wintypes.LPCWSTR]
+    k32.SetInformationJobObject.argtypes = [
+        wintypes.HANDLE, ctypes.c_int, ctypes.c_void_p, wintypes.DWORD]
+    k32.AssignProcessToJobObject.argtypes = [wintypes.HANDLE, wintypes.HANDLE]
+    k32.GetCurrentProcess.restype = wintypes.HANDLE
+
+    def limit(job, flags):
+        info = ExtendedLimits()
+        info.BasicLimitInformation.LimitFlags = flags
+        return k32.SetInformationJobObject(job, extended_limit_information,
+                                           ctypes.byref(info),
+                                           ctypes.sizeof(info))
+
+    job = k32.CreateJobObjectW(None, None)
+    if not job:
+        return None
+    if not (limit(job, kill_on_close) and
+            k32.AssignProcessToJobObject(job, k32.GetCurrentProcess())):
+        k32.CloseHandle(job)
+        return None
+    # The handle stays open until this process exits: closing it kills Node.
+    return lambda: limit(job, kill_on_close | silent_breakaway_ok)
 
 
 if __name__ == '__main__':

@@ -9,16 +9,20 @@ import { loadKoffi } from './koffi';
 
 type Handle = unknown;
 
+/** SECURITY_ATTRIBUTES, or null for the default security of the caller. */
+export type SecurityAttributes = { nLength: number; lpSecurityDescriptor: unknown; bInheritHandle: number } | null;
+
 export interface Kernel32 {
   CreateFileW(name: string, access: number, share: number, sa: null, disposition: number, flags: number, template: null): Handle;
   LockFileEx(h: Handle, flags: number, reserved: number, lenLow: number, lenHigh: number, ov: object): boolean;
   UnlockFileEx(h: Handle, reserved: number, lenLow: number, lenHigh: number, ov: object): boolean;
   GetFileType(h: Handle): number;
   GetFileInformationByHandle(h: Handle, info: Record<string, number>): boolean;
+  GetFileInformationByHandleEx(h: Handle, infoClass: number, info: Buffer, size: number): boolean;
   CloseHandle(h: Handle): boolean;
 
-  CreateMutexW(sa: null, initialOwner: boolean, name: string): Handle;
-  CreateEventW(sa: null, manualReset: boolean, initialState: boolean, name: string): Handle;
+  CreateMutexW(sa: SecurityAttributes, initialOwner: boolean, name: string): Handle;
+  CreateEventW(sa: SecurityAttributes, manualReset: boolean, initialState: boolean, name: string): Handle;
   OpenEventW(access: number, inherit: boolean, name: string): Handle;
   WaitForSingleObject(h: Handle, ms: number): number;
   waitAsync(h: Handle, ms: number, done: (err: unknown, result: number) => void): void;
@@ -27,7 +31,8 @@ export interface Kernel32 {
   ResetEvent(h: Handle): boolean;
 
   CreateJobObjectW(sa: null, name: null): Handle;
-  SetInformationJobObject(job: Handle, infoClass: number, info: Buffer, size: number): boolean;
+  /** SetInformationJobObject(JobObjectExtendedLimitInformation) with only LimitFlags set. */
+  setJobLimitFlags(job: Handle, flags: number): boolean;
   AssignProcessToJobObject(job: Handle, process: Handle): boolean;
   GetCurrentProcess(): Handle;
   OpenProcess(access: number, inherit: boolean, pid: number): Handle;
@@ -37,6 +42,13 @@ export interface Kernel32 {
   parentPids(): Map<number, number> | undefined;
 
   GetLastError(): number;
+  /** The NTSTATUS behind the last error of this thread (ntdll), which tells causes apart that share one Win32 code. */
+  RtlGetLastNtStatus(): number;
+  /** A security descriptor from SDDL (advapi32), never freed; undefined where it cannot be made. */
+  securityDescriptor(sddl: string): unknown;
+  /** Byte size of JOBOBJECT_EXTENDED_LIMIT_INFORMATION in this process (144 on x64 and arm64, 112 on ia32). */
+  readonly jobLimitsSize: number;
+  readonly SECURITY_ATTRIBUTES_SIZE: number;
   /** Whether a returned HANDLE is NULL. */
   isNull(h: Handle): boolean;
   /** Whether a returned HANDLE is INVALID_HANDLE_VALUE (-1 at the pointer width of this process). */
@@ -44,6 +56,9 @@ export interface Kernel32 {
 }
 
 let k32: Kernel32 | undefined;
+
+const JobObjectExtendedLimitInformation = 9;
+const SDDL_REVISION_1 = 1;
 
 /** kernel32, loaded on first call; throws where koffi or kernel32 cannot be loaded. */
 export function kernel32(): Kernel32 {
@@ -73,6 +88,35 @@ export function kernel32(): Kernel32 {
     nFileIndexHigh: 'uint32_t',
     nFileIndexLow: 'uint32_t',
   });
+  // Laid out by koffi for this process's pointer width, so that the sizes hold on ia32 as on x64.
+  const JOBOBJECT_BASIC_LIMIT_INFORMATION = koffi.struct({
+    PerProcessUserTimeLimit: 'int64_t',
+    PerJobUserTimeLimit: 'int64_t',
+    LimitFlags: 'uint32_t',
+    MinimumWorkingSetSize: 'uintptr_t',
+    MaximumWorkingSetSize: 'uintptr_t',
+    ActiveProcessLimit: 'uint32_t',
+    Affinity: 'uintptr_t',
+    PriorityClass: 'uint32_t',
+    SchedulingClass: 'uint32_t',
+  });
+  const IO_COUNTERS = koffi.struct({
+    ReadOperationCount: 'uint64_t',
+    WriteOperationCount: 'uint64_t',
+    OtherOperationCount: 'uint64_t',
+    ReadTransferCount: 'uint64_t',
+    WriteTransferCount: 'uint64_t',
+    OtherTransferCount: 'uint64_t',
+  });
+  const JOBOBJECT_EXTENDED_LIMIT_INFORMATION = koffi.struct({
+    BasicLimitInformation: JOBOBJECT_BASIC_LIMIT_INFORMATION,
+    IoInfo: IO_COUNTERS,
+    ProcessMemoryLimit: 'uintptr_t',
+    JobMemoryLimit: 'uintptr_t',
+    PeakProcessMemoryUsed: 'uintptr_t',
+    PeakJobMemoryUsed: 'uintptr_t',
+  });
+  const SECURITY_ATTRIBUTES = koffi.struct({ nLength: 'uint32_t', lpSecurityDescriptor: 'void *', bInheritHandle: 'int32_t' });
   const raw = (ret: unknown, name: string, args: unknown[]) =>
     lib.func('__stdcall', name, ret as string, args as string[]) as unknown as ((...a: unknown[]) => never) & { async: (...a: unknown[]) => void };
   // BOOL is int32 on the wire and a JS boolean for callers, as an argument and as a result.
@@ -107,16 +151,24 @@ export function kernel32(): Kernel32 {
   const close = bool('CloseHandle', ['void *']);
   const TH32CS_SNAPPROCESS = 0x2;
   const inoutOverlapped = koffi.inout(koffi.pointer(OVERLAPPED));
+  const sa = koffi.pointer(SECURITY_ATTRIBUTES);
+  const setInformationJobObject = bool('SetInformationJobObject', ['void *', 'int', koffi.pointer(JOBOBJECT_EXTENDED_LIMIT_INFORMATION), 'uint32_t']);
+  const jobLimitsSize = koffi.sizeof(JOBOBJECT_EXTENDED_LIMIT_INFORMATION);
+  const ntdll = koffi.load('ntdll.dll');
+  const rtlGetLastNtStatus = ntdll.func('__stdcall', 'RtlGetLastNtStatus', 'uint32_t', []) as unknown as () => number;
+  let convertSddl: ((sddl: string, revision: number, sd: unknown[], size: null) => number) | undefined;
+  const descriptors = new Map<string, unknown>();
   k32 = {
     CreateFileW: raw('void *', 'CreateFileW', ['str16', 'uint32_t', 'uint32_t', 'void *', 'uint32_t', 'uint32_t', 'void *']),
     LockFileEx: bool('LockFileEx', ['void *', 'uint32_t', 'uint32_t', 'uint32_t', 'uint32_t', inoutOverlapped]),
     UnlockFileEx: bool('UnlockFileEx', ['void *', 'uint32_t', 'uint32_t', 'uint32_t', inoutOverlapped]),
     GetFileType: raw('uint32_t', 'GetFileType', ['void *']),
     GetFileInformationByHandle: bool('GetFileInformationByHandle', ['void *', koffi.out(koffi.pointer(BY_HANDLE_FILE_INFORMATION))]),
+    GetFileInformationByHandleEx: bool('GetFileInformationByHandleEx', ['void *', 'int', '_Out_ uint8_t *', 'uint32_t']),
     CloseHandle: bool('CloseHandle', ['void *']),
 
-    CreateMutexW: fn('void *', 'CreateMutexW', ['void *', 'int32_t', 'str16']),
-    CreateEventW: fn('void *', 'CreateEventW', ['void *', 'int32_t', 'int32_t', 'str16']),
+    CreateMutexW: fn('void *', 'CreateMutexW', [sa, 'int32_t', 'str16']),
+    CreateEventW: fn('void *', 'CreateEventW', [sa, 'int32_t', 'int32_t', 'str16']),
     OpenEventW: fn('void *', 'OpenEventW', ['uint32_t', 'int32_t', 'str16']),
     WaitForSingleObject: wait,
     waitAsync: (h, ms, done) => wait.async(h, ms, done),
@@ -125,7 +177,8 @@ export function kernel32(): Kernel32 {
     ResetEvent: bool('ResetEvent', ['void *']),
 
     CreateJobObjectW: raw('void *', 'CreateJobObjectW', ['void *', 'void *']),
-    SetInformationJobObject: bool('SetInformationJobObject', ['void *', 'int', 'void *', 'uint32_t']),
+    setJobLimitFlags: (job, flags) =>
+      setInformationJobObject(job, JobObjectExtendedLimitInformation, { BasicLimitInformation: { LimitFlags: flags } }, jobLimitsSize),
     AssignProcessToJobObject: bool('AssignProcessToJobObject', ['void *', 'void *']),
     GetCurrentProcess: raw('void *', 'GetCurrentProcess', []),
     OpenProcess: fn('void *', 'OpenProcess', ['uint32_t', 'int32_t', 'uint32_t']),
@@ -146,6 +199,24 @@ export function kernel32(): Kernel32 {
       }
     },
     GetLastError: raw('uint32_t', 'GetLastError', []),
+    RtlGetLastNtStatus: rtlGetLastNtStatus,
+    securityDescriptor(sddl) {
+      if (descriptors.has(sddl)) return descriptors.get(sddl);
+      let sd: unknown;
+      try {
+        convertSddl ??= koffi
+          .load('advapi32.dll')
+          .func('__stdcall', 'ConvertStringSecurityDescriptorToSecurityDescriptorW', 'int32_t', ['str16', 'uint32_t', '_Out_ void **', 'void *']) as never;
+        const out: unknown[] = [null];
+        if (convertSddl!(sddl, SDDL_REVISION_1, out, null) !== 0) sd = out[0];
+      } catch {
+        sd = undefined; // no advapi32 entry point: the caller falls back to default security
+      }
+      descriptors.set(sddl, sd);
+      return sd;
+    },
+    jobLimitsSize,
+    SECURITY_ATTRIBUTES_SIZE: koffi.sizeof(SECURITY_ATTRIBUTES),
     isNull: (h) => h === null || koffi.address(h) === 0n,
     isInvalid: (h) => h !== null && koffi.address(h) === invalid,
   };

@@ -51,6 +51,8 @@ export interface Gate {
    * a shared requester holds it for a few microseconds.
    */
   tryEnter(mode: LockMode): boolean | 'abandoned';
+  /** A one-line warning when the gate works with less reach than it should (Windows: Local\ instead of Global\). */
+  readonly warning?: string;
   leave(): void;
   /** Lets go of the gate if held and closes it. Idempotent. */
   close(): void;
@@ -96,8 +98,9 @@ export interface Platform {
   fileIdentity(path: string): FileIdentity | undefined;
   /**
    * The lock file's canonical path: absolute, symlinks resolved (those of its
-   * directory when the file does not exist yet), and case-folded where the
-   * file system ignores case, so that two spellings of one file give one name.
+   * directory when the file does not exist yet), and one spelling per file
+   * where the file system ignores case (Windows: the case stored on disk), so
+   * that two spellings of one file give one name and two files give two.
    */
   canonicalPath(lockfile: string): string;
   openGate(lockfile: string): Gate;

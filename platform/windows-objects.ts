@@ -6,26 +6,54 @@
  */
 import { LockError } from '../src/errors';
 import { kernel32 } from './kernel32';
-import type { Gate, ReleaseWaiter } from './types';
+import type { SecurityAttributes } from './kernel32';
+import type { FileIdentity, Gate, ReleaseWaiter } from './types';
 
 const WAIT_OBJECT_0 = 0;
 const WAIT_ABANDONED = 0x80;
 const WAIT_TIMEOUT = 0x102;
 const EVENT_MODIFY_STATE = 0x0002;
 
-/** FNV-1a, 64 bits, as 16 hex digits: a short stable name for kernel objects, without loading node:crypto. */
-export function fnv1a64(text: string): string {
-  let h = 0xcbf29ce484222325n;
-  for (const b of Buffer.from(text, 'utf8')) {
-    h ^= BigInt(b);
-    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
-  }
-  return h.toString(16).padStart(16, '0');
+/**
+ * Every user and every integrity level may open the objects: full access for
+ * Everyone and Anonymous, and a Low mandatory label, so that an elevated
+ * runner, a service's and a desktop user's all meet at one gate. Mutexes and
+ * events in Global\ need no privilege.
+ */
+const OPEN_TO_ALL = 'D:(A;;GA;;;WD)(A;;GA;;;AN)S:(ML;;NW;;;LW)';
+
+/**
+ * `piplock-<kind>-<volume serial>-<file ID>` of the lock file, without a
+ * namespace: the identity, unlike the path, is the same for every spelling of
+ * the file (case, 8.3 names, hard links, subst drives) and differs for two
+ * files whose names differ only in case.
+ */
+export function objectName(id: FileIdentity, kind: 'gate' | 'release'): string {
+  return `piplock-${kind}-${id.dev.toString(16)}-${id.ino.toString(16)}`;
 }
 
-/** `Local\piplock-<kind>-<hash of the canonical lock path>`. */
-export function objectName(canonicalLockPath: string, kind = ''): string {
-  return `Local\\piplock-${kind ? `${kind}-` : ''}${fnv1a64(canonicalLockPath)}`;
+function securityAttributes(): SecurityAttributes {
+  const k = kernel32();
+  const sd = k.securityDescriptor(OPEN_TO_ALL);
+  return sd === undefined ? null : { nLength: k.SECURITY_ATTRIBUTES_SIZE, lpSecurityDescriptor: sd, bInheritHandle: 0 };
+}
+
+/**
+ * Creates (or opens) `Global\name`, shared by every session; where that is
+ * refused, `Local\name`, seen only by this session, with a warning saying so.
+ */
+function createNamed(name: string, create: (sa: SecurityAttributes, fullName: string) => unknown): { handle: unknown; warning?: string } {
+  const k = kernel32();
+  const sa = securityAttributes();
+  const global = create(sa, `Global\\${name}`);
+  if (!k.isNull(global)) return { handle: global };
+  const code = k.GetLastError();
+  const local = create(sa, `Local\\${name}`);
+  if (k.isNull(local)) return { handle: local };
+  return {
+    handle: local,
+    warning: `cannot create 'Global\\${name}' (Windows error ${code}); using 'Local\\${name}', which runners in other sessions do not share`,
+  };
 }
 
 /**
@@ -36,14 +64,18 @@ export function objectName(canonicalLockPath: string, kind = ''): string {
 export class WindowsGate implements Gate {
   private handle: unknown;
   private held = 0;
+  readonly warning?: string;
 
-  constructor(lockfile: string, name: string) {
+  constructor(lockfile: string, id: FileIdentity) {
     const k = kernel32();
-    this.handle = k.CreateMutexW(null, false, name);
-    if (k.isNull(this.handle)) {
+    const name = objectName(id, 'gate');
+    const made = createNamed(name, (sa, fullName) => k.CreateMutexW(sa, false, fullName));
+    if (k.isNull(made.handle)) {
       const code = k.GetLastError();
       throw new LockError(`cannot create the gate mutex '${name}' for lock file '${lockfile}': Windows error ${code}`, String(code));
     }
+    this.handle = made.handle;
+    if (made.warning !== undefined) this.warning = `the writer-preference gate of '${lockfile}': ${made.warning}`;
   }
 
   tryEnter(): boolean | 'abandoned' {
@@ -86,9 +118,11 @@ export class WindowsReleaseWaiter implements ReleaseWaiter {
   private inFlight = 0;
   private closing = false;
 
-  constructor(name: string) {
+  /** Without a name (no lock file yet), it only sleeps. */
+  constructor(name: string | undefined) {
+    if (name === undefined) return;
     const k = kernel32();
-    const h = k.CreateEventW(null, true, false, name);
+    const h = createNamed(name, (sa, fullName) => k.CreateEventW(sa, true, false, fullName)).handle;
     this.handle = k.isNull(h) ? undefined : h;
   }
 
@@ -131,11 +165,13 @@ export class WindowsReleaseWaiter implements ReleaseWaiter {
   }
 }
 
-/** Sets the release event of a lock file, if any waiter has created it. */
+/** Sets the release event of a lock file, in both namespaces, where any waiter has created it. */
 export function setReleaseEvent(name: string): void {
   const k = kernel32();
-  const h = k.OpenEventW(EVENT_MODIFY_STATE, false, name);
-  if (k.isNull(h)) return;
-  k.SetEvent(h);
-  k.CloseHandle(h);
+  for (const ns of ['Global', 'Local']) {
+    const h = k.OpenEventW(EVENT_MODIFY_STATE, false, `${ns}\\${name}`);
+    if (k.isNull(h)) continue;
+    k.SetEvent(h);
+    k.CloseHandle(h);
+  }
 }

@@ -42,19 +42,10 @@ export function processCreationTime(pid: number): string | undefined {
  * does, so that only the command itself dies with the runner. The job handle
  * stays open until the runner exits.
  */
-const JobObjectExtendedLimitInformation = 9;
 const JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE = 0x2000;
 const JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK = 0x1000;
-const EXTENDED_LIMIT_INFORMATION_SIZE = 144; // JOBOBJECT_EXTENDED_LIMIT_INFORMATION on x64 and arm64
-const LIMIT_FLAGS_OFFSET = 16;
 
 const jobs: unknown[] = []; // never closed: closing a job handle would kill the command
-
-function limits(flags: number): Buffer {
-  const info = Buffer.alloc(EXTENDED_LIMIT_INFORMATION_SIZE);
-  info.writeUInt32LE(flags, LIMIT_FLAGS_OFFSET);
-  return info;
-}
 
 /**
  * Arms the guard for the next child this process creates, and returns the
@@ -72,7 +63,7 @@ export function armSpawnGuard(): (() => void) | undefined {
   const job = k.CreateJobObjectW(null, null);
   if (k.isNull(job)) return undefined;
   const armed =
-    k.SetInformationJobObject(job, JobObjectExtendedLimitInformation, limits(JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE), EXTENDED_LIMIT_INFORMATION_SIZE) &&
+    k.setJobLimitFlags(job, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE) &&
     k.AssignProcessToJobObject(job, k.GetCurrentProcess());
   if (!armed) {
     k.CloseHandle(job);
@@ -80,13 +71,7 @@ export function armSpawnGuard(): (() => void) | undefined {
   }
   jobs.push(job);
   // The command stays in the job; what it starts from now on does not.
-  return () =>
-    void k.SetInformationJobObject(
-      job,
-      JobObjectExtendedLimitInformation,
-      limits(JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK),
-      EXTENDED_LIMIT_INFORMATION_SIZE,
-    );
+  return () => void k.setJobLimitFlags(job, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK);
 }
 
 export function guardedSpawnPlan(command: string, args: readonly string[], options: { detached?: boolean }): SpawnPlan {

@@ -15,14 +15,25 @@ import { guardedSpawnPlan, processCreationTime } from './windows-process';
 import type { FileIdentity, LockHandle, LockMode, Platform } from './types';
 
 const GENERIC_READ = 0x80000000;
+const FILE_READ_ATTRIBUTES = 0x80;
 const FILE_SHARE_ALL = 0x1 | 0x2 | 0x4; // READ | WRITE | DELETE: holders never block one another's open or a delete
+const OPEN_EXISTING = 3;
 const OPEN_ALWAYS = 4;
 const FILE_ATTRIBUTE_NORMAL = 0x80;
+const FILE_FLAG_BACKUP_SEMANTICS = 0x02000000; // lets a directory be opened too, so that it has an identity
+const FileIdInfo = 0x12;
+const FILE_ID_INFO_SIZE = 24; // ULONGLONG VolumeSerialNumber, FILE_ID_128 FileId
 const FILE_TYPE_DISK = 1;
 const LOCKFILE_FAIL_IMMEDIATELY = 0x1;
 const LOCKFILE_EXCLUSIVE_LOCK = 0x2;
 
+const ERROR_INVALID_FUNCTION = 1;
+const ERROR_FILE_NOT_FOUND = 2;
+const ERROR_PATH_NOT_FOUND = 3;
 const ERROR_ACCESS_DENIED = 5;
+const ERROR_NOT_SUPPORTED = 50;
+const ERROR_INVALID_PARAMETER = 87;
+const STATUS_DELETE_PENDING = 0xc0000056;
 const ERROR_SHARING_VIOLATION = 32;
 const ERROR_LOCK_VIOLATION = 33;
 const ERROR_NOT_LOCKED = 158;
@@ -46,7 +57,10 @@ export class WindowsLockHandle implements LockHandle {
   constructor(readonly path: string) {
     const k = kernel32();
     const h = k.CreateFileW(win32Name(path), GENERIC_READ, FILE_SHARE_ALL, null, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, null);
-    if (k.isInvalid(h)) throw openError(path, k.GetLastError());
+    if (k.isInvalid(h)) {
+      const code = k.GetLastError();
+      throw openError(path, code, k.RtlGetLastNtStatus());
+    }
     if (k.GetFileType(h) !== FILE_TYPE_DISK) {
       k.CloseHandle(h);
       throw new LockError(`cannot use '${path}' as a lock file: it is not a regular file`, 'ENOTREG');
@@ -102,14 +116,50 @@ export class WindowsLockHandle implements LockHandle {
   }
 }
 
-function handleIdentity(h: unknown, file: string): FileIdentity {
+/**
+ * The identity of an open file: FILE_ID_INFO's 64-bit volume serial and
+ * 128-bit file ID, unique on ReFS too, where the 64-bit index is not. Where the
+ * file system has no FileIdInfo (FAT, some network redirectors), the 32-bit
+ * serial and 64-bit index of GetFileInformationByHandle. Both sides of a
+ * comparison come through here, so they always agree on the form.
+ */
+export function handleIdentity(h: unknown, file: string): FileIdentity {
   const k = kernel32();
+  const id = Buffer.alloc(FILE_ID_INFO_SIZE);
+  if (k.GetFileInformationByHandleEx(h, FileIdInfo, id, FILE_ID_INFO_SIZE)) {
+    return { dev: id.readBigUInt64LE(0), ino: id.readBigUInt64LE(8) | (id.readBigUInt64LE(16) << 64n) };
+  }
+  const code = k.GetLastError();
+  if (code !== ERROR_INVALID_PARAMETER && code !== ERROR_INVALID_FUNCTION && code !== ERROR_NOT_SUPPORTED) throw windowsError('inspect', file, code);
   const info: Record<string, number> = {};
   if (!k.GetFileInformationByHandle(h, info)) throw windowsError('inspect', file, k.GetLastError());
   return {
     dev: BigInt(info.dwVolumeSerialNumber!),
     ino: (BigInt(info.nFileIndexHigh!) << 32n) | BigInt(info.nFileIndexLow!),
   };
+}
+
+/**
+ * The identity of what `file` names now, read through the same call as
+ * LockHandle.identity(), never through Node's stat: some libuv versions give
+ * stat a 64-bit volume serial that GetFileInformationByHandle does not.
+ * FILE_READ_ATTRIBUTES is all it needs, so a file the caller may not read
+ * still has one. `create` makes an empty file where there is none.
+ */
+function pathIdentity(file: string, create: boolean): FileIdentity | undefined {
+  const k = kernel32();
+  const h = k.CreateFileW(win32Name(file), FILE_READ_ATTRIBUTES, FILE_SHARE_ALL, null, create ? OPEN_ALWAYS : OPEN_EXISTING, create ? FILE_ATTRIBUTE_NORMAL : FILE_FLAG_BACKUP_SEMANTICS, null);
+  if (k.isInvalid(h)) {
+    const code = k.GetLastError();
+    if (code === ERROR_FILE_NOT_FOUND || code === ERROR_PATH_NOT_FOUND) return undefined;
+    throw windowsError('inspect', file, code);
+  }
+  try {
+    if (create && k.GetFileType(h) !== FILE_TYPE_DISK) throw new LockError(`cannot use '${file}' as a lock file: it is not a regular file`, 'ENOTREG');
+    return handleIdentity(h, file);
+  } finally {
+    k.CloseHandle(h);
+  }
 }
 
 /** Go's os package uses the same bound: CreateDirectoryW's limit, a little under MAX_PATH (260). */
@@ -127,39 +177,59 @@ function win32Name(p: string): string {
   return full.length < LONG_PATH ? p : path.toNamespacedPath(full);
 }
 
-function openError(p: string, code: number): LockError {
+/**
+ * ERROR_ACCESS_DENIED has several causes that only the NTSTATUS behind it
+ * tells apart. STATUS_DELETE_PENDING (a file deleted while another process
+ * still has it open, without POSIX delete semantics) clears when that process
+ * closes it: retried. STATUS_ACCESS_DENIED (the file's DACL, a read-only
+ * directory, a directory at the path) does not: reported at once. A sharing
+ * violation (an antivirus scanner or backup tool holding the file without
+ * sharing it) clears by itself: retried.
+ */
+function openError(p: string, code: number, status: number): LockError {
   if (code === ERROR_ACCESS_DENIED) {
-    // A directory gives ACCESS_DENIED too, and that one never clears.
-    let isDir = false;
-    try {
-      isDir = fs.statSync(p).isDirectory();
-    } catch {
-      // not there, or not ours to look at: keep the Windows error
-    }
-    if (isDir) return new LockError(`cannot open lock file '${p}': is a directory`, 'EISDIR');
+    if (status === STATUS_DELETE_PENDING) return windowsError('open', p, code, true);
+    if (fs.statSync(p, { throwIfNoEntry: false })?.isDirectory()) return new LockError(`cannot open lock file '${p}': is a directory`, 'EISDIR');
   }
-  const transient = code === ERROR_ACCESS_DENIED || code === ERROR_SHARING_VIOLATION;
-  return windowsError('open', p, code, transient);
+  return windowsError('open', p, code, code === ERROR_SHARING_VIOLATION);
 }
 
-/** NTFS ignores case by default. */
+/**
+ * The lock file's path as the file system spells it: realpath.native is
+ * GetFinalPathNameByHandleW, which gives the name's case as stored, so two
+ * spellings of one file give one path and two files whose names differ only
+ * in case (a case-sensitive directory) give two. A file not there yet keeps
+ * its name as given, in its resolved directory.
+ */
 function canonicalPath(lockfile: string): string {
-  return resolvedPath(lockfile).toLowerCase();
+  return resolvedPath(lockfile);
+}
+
+/** The names of a lock file's kernel objects come from its identity: see objectName(). */
+function lockIdentity(lockfile: string, create: boolean): FileIdentity | undefined {
+  try {
+    return pathIdentity(lockfile, create);
+  } catch (err) {
+    if (create) throw err;
+    return undefined;
+  }
 }
 
 export const windows: Platform = {
   lockBackend: () => 'LockFileEx (koffi)',
   openLockHandle: (file) => new WindowsLockHandle(file),
-  fileIdentity(file) {
-    const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
-    return st === undefined ? undefined : { dev: st.dev, ino: st.ino };
-  },
+  fileIdentity: (file) => pathIdentity(file, false),
   canonicalPath,
-  openGate: (lockfile) => new WindowsGate(lockfile, objectName(canonicalPath(lockfile))),
-  listenForRelease: (lockfile) => new WindowsReleaseWaiter(objectName(canonicalPath(lockfile), 'release')),
+  // The gate is opened before the lock file: creating the file here gives it the identity the lock will have.
+  openGate: (lockfile) => new WindowsGate(lockfile, lockIdentity(lockfile, true)!),
+  listenForRelease(lockfile) {
+    const id = lockIdentity(lockfile, false);
+    return new WindowsReleaseWaiter(id === undefined ? undefined : objectName(id, 'release'));
+  },
   signalRelease(lockfile) {
     try {
-      setReleaseEvent(objectName(canonicalPath(lockfile), 'release'));
+      const id = lockIdentity(lockfile, false);
+      if (id !== undefined) setReleaseEvent(objectName(id, 'release'));
     } catch {
       // a hint only: the waiters' polling still finds the lock free
     }

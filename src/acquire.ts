@@ -97,8 +97,9 @@ class GatedRequest {
       this.gateOpened = true;
       try {
         this.gate = platform.openGate(this.path);
+        if (this.gate.warning !== undefined) this.onWarning?.(this.gate.warning);
       } catch (err) {
-        // Only a place where nothing can be written costs the gate; anything else (EMFILE, a bug) is an error.
+        // Only a place where nothing can be written, or a squatted name, costs the gate; anything else (EMFILE, a bug) is an error.
         if (!(err instanceof LockError) || !UNWRITABLE.has(err.code)) throw err;
         this.onWarning?.(`${NO_GATE} '${this.path}' without writer preference: ${err.message}`);
       }
@@ -128,8 +129,11 @@ class GatedRequest {
   }
 }
 
-/** Why a gate file may not be creatable where the lock file is usable: read-only, not ours, or full. */
-const UNWRITABLE = new Set(['EROFS', 'EACCES', 'EPERM', 'ENOSPC', 'EDQUOT', 'ENOENT', '5', '19', '112']);
+/**
+ * Why a gate may not be had where the lock file is usable: a place that is read-only, not ours, or full; on Windows
+ * also a gate name that another program took for an object of another type (ERROR_INVALID_HANDLE).
+ */
+const UNWRITABLE = new Set(['EROFS', 'EACCES', 'EPERM', 'ENOSPC', 'EDQUOT', 'ENOENT', '5', '6', '19', '112']);
 
 /** How the warning about a gate that cannot be had begins. */
 export const NO_GATE = 'locking';

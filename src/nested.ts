@@ -4,10 +4,12 @@ import type { LockMode } from '../platform';
 /**
  * Nested runners. A runner tells its child which lock it holds through
  * PIPLOCK_HELD: one line `<mode>:<pid>:<start tag>:<canonical lock path>` per
- * lock held by an ancestor piplock. A runner that finds its own lock file
- * there trusts it only if that PID is one of its ancestors and still the same
- * process (start tag), so that a value exported in a shell, or left by a
- * runner that died, never switches locking off.
+ * lock held by an ancestor piplock. The path is absolute with symlinks
+ * resolved; on Windows it is spelled as the file system stores the name, on
+ * macOS lower-cased. A runner that finds its own lock file there trusts it
+ * only if that PID is one of its ancestors and still the same process (start
+ * tag), so that a value exported in a shell, or left by a runner that died,
+ * never switches locking off.
  */
 export const HELD_ENV = 'PIPLOCK_HELD';
 

@@ -101,3 +101,12 @@ export function makeNinjaTree(): NinjaTree {
   fs.mkdirSync(path.join(root, 'app'), { recursive: true });
   return { root, build, cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
 }
+
+/**
+ * Output of a real Python as a test compares it: on Windows, Python's text
+ * mode ends printed lines with CRLF, which the runner passes through as it
+ * must; elsewhere the text is left as it is.
+ */
+export function pythonText(text: string): string {
+  return process.platform === 'win32' ? text.replace(/\r\n/g, '\n') : text;
+}

@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLI, havePython, IS_WINDOWS, NODE, PYTHON, ROOT } from '../support/paths';
-import { makeNinjaTree, type NinjaTree } from './fixtures';
+import { makeNinjaTree, pythonText, type NinjaTree } from './fixtures';
 
 const REFERENCE = process.env.PIPLOCK_REFERENCE_RUNNER ?? path.resolve(ROOT, '..', 'shared', 'reference', 'python_runner.py');
 
@@ -68,7 +68,8 @@ describe('python-runner against python_runner.py at 6c03473f8', function () {
 
   function outcome(cmd: string, argv: string[], env: NodeJS.ProcessEnv, prefix: RegExp): Outcome {
     for (const f of ['ran', 'gen/s/x.stamp']) fs.rmSync(path.join(tree.build, f), { force: true });
-    const r = spawnSync(cmd, argv, { cwd: tree.build, env: { ...process.env, ...env }, encoding: 'utf8' });
+    const spawned = spawnSync(cmd, argv, { cwd: tree.build, env: { ...process.env, ...env }, encoding: 'utf8' });
+    const r = { ...spawned, stdout: pythonText(spawned.stdout), stderr: pythonText(spawned.stderr) };
     const lines = r.stderr.split('\n').filter((l) => l !== '');
     const message = r.stderr.includes('Traceback') ? `Traceback: ${lines[lines.length - 1]}` : lines.map((l) => l.replace(prefix, '')).join('\n');
     return {

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { acquire } from '../../src/acquire';
 import { lockModeFor, pythonCandidates, withEnv } from '../../src/python-runner/runner';
 import { CLI, havePython, IS_WINDOWS, NODE, PYTHON } from '../support/paths';
-import { makeNinjaTree, type NinjaTree } from './fixtures';
+import { makeNinjaTree, pythonText, type NinjaTree } from './fixtures';
 
 interface Result {
   status: number | null;
@@ -56,7 +56,7 @@ describe('python-runner command', function () {
 
   function runner(args: string[], env: NodeJS.ProcessEnv = {}): Result {
     const r = spawnSync(NODE, [CLI, 'python-runner', ...args], { cwd: build, env: { ...process.env, ...env }, encoding: 'utf8' });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    return { status: r.status, stdout: pythonText(r.stdout), stderr: pythonText(r.stderr) };
   }
 
   const exists = (rel: string) => fs.existsSync(path.join(build, rel));
