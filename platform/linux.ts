@@ -3,8 +3,8 @@
  * that tell a process from a later one with the same PID, the kernel's list
  * of flock holders, and a parent-death signal for the command.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { CANNOT_EXECUTE_STATUS, SpawnError } from '../src/errors';
 import { walkUp } from './ancestry';
 import { posix } from './posix';

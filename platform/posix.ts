@@ -5,8 +5,8 @@
  * Linux offers.
  */
 import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { LockError } from '../src/errors';
 import { describeErrno, posixError } from './error-text';
 import { flock, flockName, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from './flock';

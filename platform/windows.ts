@@ -3,8 +3,8 @@
  * writer-preference gate, a named event as the release signal, and a job
  * object so that the command dies with the runner.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { LockError } from '../src/errors';
 import { windowsError } from './error-text';
 import { kernel32 } from './kernel32';

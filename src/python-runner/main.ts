@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import { USAGE_STATUS, UsageError } from '../errors';
 import { createLogger } from '../log';
 import { HELP, parseRunnerArgs } from './args';

@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 import { ExpressionError } from '../errors';
 import type { GnPaths, Label } from './labels';
 import { formatLabel, parseLabel, toolchainName } from './labels';

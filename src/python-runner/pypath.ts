@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import path = require('node:path');
 
 /** The path flavour in use: Node's own, or a fixed one for tests. */
 export type PathApi = path.PlatformPath;
