@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import './compile-cache';
-import * as fs from 'node:fs';
+import fs = require('node:fs');
 import type { Command } from 'commander';
 import { notADuration, parseDuration } from './duration';
 import { FAILURE_STATUS, USAGE_STATUS } from './errors';
@@ -177,7 +177,8 @@ async function runPythonRunner(args: string[]): Promise<void> {
   process.exit(await pythonRunner(args));
 }
 
-async function main(): Promise<void> {
+/** The program: what `piplock ARGS` does. */
+export async function main(): Promise<void> {
   const typo = misspeltCommand(process.argv.slice(2));
   if (typo !== undefined) fail(typo, USAGE_STATUS);
   try {
