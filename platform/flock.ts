@@ -1,4 +1,3 @@
-import * as os from 'node:os';
 import { loadKoffi } from './koffi';
 
 export const LOCK_SH = 1;
@@ -33,11 +32,16 @@ function koffiFlock(): Flock {
   const koffi = loadKoffi();
   const libc = koffi.load(process.platform === 'darwin' ? '/usr/lib/libSystem.B.dylib' : 'libc.so.6');
   const flock = libc.func('int flock(int fd, int op)') as (fd: number, op: number) => number;
-  const byNumber = new Map<number, string>();
-  for (const [name, num] of Object.entries(os.constants.errno)) if (!byNumber.has(num)) byNumber.set(num, name);
+  // Built at the first failure: a free lock never needs it.
+  let byNumber: Map<number, string> | undefined;
   return (fd, op) => {
     if (flock(fd, op) === 0) return undefined;
     const errno = koffi.errno();
+    if (!byNumber) {
+      byNumber = new Map();
+      const { constants } = require('node:os') as typeof import('node:os');
+      for (const [name, num] of Object.entries(constants.errno)) if (!byNumber.has(num)) byNumber.set(num, name);
+    }
     return byNumber.get(errno) ?? `errno ${errno}`;
   };
 }

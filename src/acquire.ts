@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { platform, sameIdentity } from '../platform';
 import type { Gate, LockHandle, LockMode, ReleaseWaiter } from '../platform';
+import { monotonicMs } from './duration';
 import { LockError, LockTimeoutError } from './errors';
 import { Lock } from './lock';
 
@@ -203,7 +203,7 @@ export async function acquire(path: string, options: AcquireOptions = {}): Promi
   const step = options.backoffStepMs ?? DEFAULT_BACKOFF_STEP_MS;
   const transientLimit = options.transientLimitMs ?? DEFAULT_TRANSIENT_LIMIT_MS;
   const { signal } = options;
-  const start = performance.now();
+  const start = monotonicMs();
   const request = new GatedRequest(path, mode, options.onWarning);
   let waiter: ReleaseWaiter | undefined;
   let transientSince: number | undefined;
@@ -218,7 +218,7 @@ export async function acquire(path: string, options: AcquireOptions = {}): Promi
         r = request.tryOnce();
       }
       if ('lock' in r) return r.lock;
-      const waited = performance.now() - start;
+      const waited = monotonicMs() - start;
       const remaining = timeoutMs - waited;
       if (r.atGate && mode === 'shared' && quickRetries < GATE_QUICK_RETRIES && remaining > 0) {
         quickRetries++;
@@ -246,7 +246,8 @@ export async function acquire(path: string, options: AcquireOptions = {}): Promi
 async function pause(waiter: ReleaseWaiter | undefined, ms: number, signal: AbortSignal | undefined): Promise<void> {
   try {
     if (waiter) await waiter.wait(ms, signal);
-    else await sleep(ms, undefined, { signal });
+    // Loaded at the first wait without a release signal, which a free lock never needs.
+    else await (require('node:timers/promises') as typeof import('node:timers/promises')).setTimeout(ms, undefined, { signal });
   } catch (err) {
     // timers/promises rejects with a generic AbortError; the caller's reason says more.
     throw signal?.aborted ? signal.reason : err;

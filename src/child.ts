@@ -1,13 +1,12 @@
 import { spawn } from 'node:child_process';
 import type { SpawnOptions } from 'node:child_process';
-import * as os from 'node:os';
 import { describeErrno, platform } from '../platform';
 import { CANNOT_EXECUTE_STATUS, NOT_FOUND_STATUS, SpawnError } from './errors';
 
 /** The shell's convention: the child's status, or 128+N for a child killed by signal N. */
 export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
   if (code !== null) return code;
-  const n = signal ? os.constants.signals[signal] : undefined;
+  const n = signal ? (require('node:os') as typeof import('node:os')).constants.signals[signal] : undefined;
   return n === undefined ? 1 : 128 + n;
 }
 

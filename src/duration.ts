@@ -25,3 +25,12 @@ export function formatDuration(ms: number): string {
   const s = seconds % 60;
   return s === 0 ? `${m} min` : `${m} min ${s} s`;
 }
+
+/**
+ * A monotonic clock in milliseconds. process.hrtime rather than
+ * performance.now(): the first use of the global `performance` loads
+ * perf_hooks and its dependencies, which every run would pay for a timestamp.
+ */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}

@@ -1,8 +1,8 @@
-import * as path from 'node:path';
+import path = require('node:path');
 import { describeErrno, mkdirs, platform } from '../platform';
 import type { LockMode } from '../platform';
 import { acquire, NO_GATE } from './acquire';
-import { formatDuration } from './duration';
+import { formatDuration, monotonicMs } from './duration';
 import { FAILURE_STATUS, LockError, LockTimeoutError } from './errors';
 import { guardLockFile } from './guard';
 import type { Logger } from './log';
@@ -30,12 +30,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Says on stderr, while the runner waits, how long it has waited and who holds the lock. */
 function startNotices(lockfile: string, mode: LockMode, afterMs: number, log: Logger): () => void {
-  const start = performance.now();
+  const start = monotonicMs();
   let every: NodeJS.Timeout | undefined;
   const notice = (): void => {
     // Only now, after seconds of waiting, is the code that reads the registry loaded.
     const { describeHolders } = require('./status') as typeof import('./status');
-    const waited = formatDuration(performance.now() - start);
+    const waited = formatDuration(monotonicMs() - start);
     log.warn(`waited ${waited} for ${mode === 'exclusive' ? 'an' : 'a'} ${mode} lock on '${lockfile}'; ${describeHolders(lockfile)}`);
   };
   // Past setTimeout's range (about 24.8 days) there is no notice, rather than one at once.
