@@ -1,4 +1,5 @@
-import * as path from 'node:path';
+import fs = require('node:fs');
+import path = require('node:path');
 
 let koffi: typeof import('koffi') | undefined;
 
@@ -15,13 +16,35 @@ let koffi: typeof import('koffi') | undefined;
 export function loadKoffi(): typeof import('koffi') {
   if (koffi) return koffi;
   try {
-    const pkg = require.resolve(`@koromix/koffi-${process.platform}-${process.arch}/package.json`, { paths: [path.dirname(require.resolve('koffi'))] });
+    const file = nativeModule();
     const module = { exports: {} as Record<string, unknown> };
-    process.dlopen(module, path.join(path.dirname(pkg), `${process.platform}_${process.arch}`, 'koffi.node'));
+    process.dlopen(module, file);
     if (typeof module.exports.load === 'function' && typeof module.exports.errno === 'function') koffi = module.exports as unknown as typeof import('koffi');
   } catch {
     // fall back to koffi's entry point
   }
   koffi ??= require('koffi') as typeof import('koffi');
   return koffi;
+}
+
+/**
+ * The path of koffi's native module. First where npm puts it: in the
+ * node_modules directory where require('koffi') would find koffi, beside
+ * koffi or inside it, found by looking at files rather than by resolving
+ * packages, which reads and interprets each package.json on the way
+ * (several milliseconds of every run). Then, for other layouts, by
+ * resolving the platform package from koffi's own directory.
+ */
+function nativeModule(): string {
+  const tag = `${process.platform}-${process.arch}`;
+  const inPackage = path.join(`${process.platform}_${process.arch}`, 'koffi.node');
+  for (const dir of module.paths) {
+    if (!fs.existsSync(path.join(dir, 'koffi', 'package.json'))) continue;
+    for (const file of [path.join(dir, '@koromix', `koffi-${tag}`, inPackage), path.join(dir, 'koffi', 'node_modules', '@koromix', `koffi-${tag}`, inPackage)]) {
+      if (fs.existsSync(file)) return file;
+    }
+    break;
+  }
+  const pkg = require.resolve(`@koromix/koffi-${tag}/package.json`, { paths: [path.dirname(require.resolve('koffi'))] });
+  return path.join(path.dirname(pkg), inPackage);
 }
