@@ -15,11 +15,13 @@ export function notADuration(text: string): string {
   return `${quoteValue(text)} is not a duration: use seconds, or a number with ms, s, m or h`;
 }
 
-/** "350 ms", "2.5 s", "3 min 5 s". */
+/** "350 ms", "2.5 s", "3 min 5 s". Rounded before the unit is chosen, so that 999.6 ms is "1.0 s", never "1000 ms". */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const m = Math.floor(ms / 60_000);
-  const s = Math.round((ms % 60_000) / 1000);
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  const m = Math.floor(seconds / 60);
+  const s = seconds % 60;
   return s === 0 ? `${m} min` : `${m} min ${s} s`;
 }
