@@ -35,6 +35,8 @@ describe('Windows: kernel32 through koffi', function () {
 
   it('two copies of piplock in one process each take locks, and exclude each other', async function () {
     // A second copy of dist/ under the repository, so that it finds the same node_modules (koffi).
+    // .cache/ (git-ignored) is not there in a fresh checkout.
+    fs.mkdirSync(path.join(ROOT, '.cache'), { recursive: true });
     const copy = fs.mkdtempSync(path.join(ROOT, '.cache', 'second-copy-'));
     try {
       fs.cpSync(path.join(ROOT, 'dist', 'platform'), path.join(copy, 'platform'), { recursive: true });

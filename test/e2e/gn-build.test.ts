@@ -9,9 +9,16 @@
  * each action has a lock file of its own), the same builds fail with the
  * import errors the lock exists to prevent: that shows this test can fail.
  *
- * Needs gn and ninja (Debian: generate-ninja, ninja-build) and python3 with
- * venv; pending otherwise, and on Windows, where no gn.exe can be had from
- * the registries this project uses.
+ * GN runs the actions, and the toolchain's stamp tool, with the virtualenv's
+ * Python (gn gen --script-executable, and the gn arg e2e_python): bin/python3
+ * on Linux and macOS, Scripts\python.exe on Windows. The project runs no
+ * touch or cp, and reaches piplock through a directory symlink (a junction on
+ * Windows, which needs no privilege).
+ *
+ * Needs gn and ninja on PATH (Debian: generate-ninja, ninja-build) and Python
+ * with venv; pending otherwise. The Wine lane has no gn.exe or ninja.exe (no
+ * registry this project uses has them), so it is pending there; appveyor.yml
+ * installs both on every image.
  */
 import * as assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
@@ -26,13 +33,33 @@ const FUNCTIONS = 20;
 const BUILDS = 5;
 const JOBS = '8';
 
+/** The virtualenv's directory of executables, and its Python, as `python -m venv` makes them. */
+function venvPython(venv: string): { bin: string; python: string } {
+  const bin = path.join(venv, IS_WINDOWS ? 'Scripts' : 'bin');
+  return { bin, python: path.join(bin, IS_WINDOWS ? 'python.exe' : 'python3') };
+}
+
+/** A path for a gn arg or a command line: forward slashes, which Windows accepts and GN strings need not escape. */
+function slashes(p: string): string {
+  return p.split(path.sep).join('/');
+}
+
+/**
+ * Whether two spellings (8.3 names, case, slashes on Windows) name the same directory entry.
+ * The last component is not resolved: the virtualenv's python3 is a symlink to the Python it
+ * was made from, which is not the same as running the virtualenv's.
+ */
+function sameEntry(a: string, b: string): boolean {
+  const entry = (p: string) => path.join(fs.realpathSync.native(path.dirname(p)), path.basename(p));
+  return entry(a) === entry(b);
+}
+
 function missingTools(): string | undefined {
-  if (IS_WINDOWS) return 'gn.exe is not available from the registries this project uses; run on a Windows machine with gn and ninja on PATH';
   for (const [tool, args] of [
     ['gn', ['--version']],
     ['ninja', ['--version']],
   ] as const) {
-    if (spawnSync(tool, args).status !== 0) return `'${tool}' not found (Debian packages generate-ninja and ninja-build)`;
+    if (spawnSync(tool, args).status !== 0) return `'${tool}' not found on PATH (Debian packages generate-ninja and ninja-build; appveyor.yml shows how to get them on Windows and macOS)`;
   }
   if (spawnSync(PYTHON, ['-c', 'import venv, ensurepip']).status !== 0) return `${PYTHON} with venv and ensurepip not found`;
   if (!fs.existsSync(CLI)) return 'piplock is not built (npm run build)';
@@ -40,7 +67,7 @@ function missingTools(): string | undefined {
 }
 
 function run(cmd: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): SpawnSyncReturns<string> {
-  const r = spawnSync(cmd, args, { ...options, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
+  const r = spawnSync(cmd, args, { ...options, encoding: 'utf8', timeout: IS_WINDOWS ? 300_000 : 120_000, maxBuffer: 64 << 20 });
   if (r.error) throw r.error;
   return r;
 }
@@ -54,33 +81,49 @@ function check(r: SpawnSyncReturns<string>, what: string): string {
 function failures(log: string): { target: string; output: string }[] {
   const blocks = log.split(/^(?=FAILED: |\[\d+\/\d+\] )/m).filter((b) => b.startsWith('FAILED: '));
   return blocks.map((b) => {
-    const lines = b.split('\n');
+    const lines = b.split(/\r?\n/);
     return { target: lines[0]!.slice('FAILED: '.length).trim(), output: lines.slice(2).join('\n') };
   });
 }
+
+/**
+ * pip on Windows refused to replace a file of the package that an importer
+ * had open ([WinError 32], sharing violation) or that was pending deletion
+ * ([WinError 5]): the same race, met by pip rather than by the importer.
+ */
+const PIP_SHARING = /Could not install packages due to an OSError: \[WinError (32|5)\][^\n]*e2epkg/;
 
 /**
  * Whether an action's output is that of a Python that met the package half
  * replaced: a traceback through the package (ModuleNotFoundError,
  * ImportError, AttributeError on a namespace package without __init__.py,
  * FileNotFoundError, SyntaxError or bad bytecode in a file being written),
- * not a failure of piplock or of the test.
+ * or on Windows pip meeting a file in use; not a failure of piplock or of the
+ * test.
  */
 function isImportRace(output: string): boolean {
-  return output.includes('Traceback (most recent call last)') && output.includes('e2epkg') && !output.includes('piplock: error');
+  if (output.includes('piplock: error')) return false;
+  if (IS_WINDOWS && PIP_SHARING.test(output)) return true;
+  return output.includes('Traceback (most recent call last)') && output.includes('e2epkg');
 }
 
-/** "AttributeError", "ModuleNotFoundError", ...: the last line of a traceback, up to the colon. */
+/** "AttributeError", "ModuleNotFoundError", ...: the last line of a traceback, up to the colon; or pip's WinError. */
 function errorName(output: string): string {
-  const last = output.trim().split('\n').pop() ?? '';
+  const pip = PIP_SHARING.exec(output);
+  if (pip) return `pip WinError ${pip[1]}`;
+  const last = output.trim().split(/\r?\n/).pop() ?? '';
   return /^(\w+(Error|Exception))\b/.exec(last)?.[1] ?? 'other';
 }
 
 describe('e2e: GN build with pw_python_action through piplock (gn, ninja, venv, pip)', function () {
-  this.timeout(240_000);
+  // Bounds, not measurements: five builds of a 500-module reinstall and 33 importers each, and
+  // process start-up and file creation cost more on Windows.
+  this.timeout(IS_WINDOWS ? 900_000 : 240_000);
   let work: string;
   let env: NodeJS.ProcessEnv;
   let wheels: string;
+  let bin: string;
+  let python: string;
 
   before(function () {
     const reason = missingTools();
@@ -93,29 +136,34 @@ describe('e2e: GN build with pw_python_action through piplock (gn, ninja, venv, 
     fs.cpSync(PROJECT, src, { recursive: true });
     fs.mkdirSync(path.join(src, 'third_party'));
     // The package sits in the source tree, as a Pigweed project would vendor it.
-    fs.symlinkSync(ROOT, path.join(src, 'third_party', 'piplock'), 'dir');
+    // A junction on Windows: a directory symlink there needs a privilege or developer mode.
+    fs.symlinkSync(ROOT, path.join(src, 'third_party', 'piplock'), IS_WINDOWS ? 'junction' : 'dir');
 
     wheels = path.join(work, 'wheels');
     const plain = { cwd: work, env: process.env };
     check(run(PYTHON, [path.join(src, 'tools', 'make_wheel.py'), wheels, String(MODULES), String(FUNCTIONS)], plain), 'make_wheel.py');
     const venv = path.join(work, 'venv');
     check(run(PYTHON, ['-m', 'venv', venv], plain), `${PYTHON} -m venv`);
-    const bin = path.join(venv, 'bin');
-    check(run(path.join(bin, 'python'), ['-m', 'pip', 'install', '-q', '--no-index', '--disable-pip-version-check', '--find-links', wheels, 'e2epkg'], plain), 'pip install');
-    // GN runs actions with "python3" (script_executable): the virtualenv's, as in an activated environment.
+    ({ bin, python } = venvPython(venv));
+    check(run(python, ['-m', 'pip', 'install', '-q', '--no-index', '--disable-pip-version-check', '--find-links', wheels, 'e2epkg'], plain), 'pip install');
+    // As in an activated environment: the virtualenv's executables first on PATH, and Node's.
     env = { ...process.env, PATH: [bin, path.dirname(NODE), process.env.PATH].join(path.delimiter), VIRTUAL_ENV: venv };
   });
 
   after(() => {
-    if (work) fs.rmSync(work, { recursive: true, force: true });
+    if (!work) return;
+    // The link first, on its own: removing a tree must never reach the repository through it.
+    const link = path.join(work, 'src', 'third_party', 'piplock');
+    if (fs.lstatSync(link, { throwIfNoEntry: false })) fs.unlinkSync(link);
+    fs.rmSync(work, { recursive: true, force: true });
   });
 
   /** A clean build: a new build directory, gn gen, ninja -j 8. */
   function build(out: string, lock: boolean): { status: number | null; log: string; seconds: number } {
     const dir = path.join(work, out);
     fs.rmSync(dir, { recursive: true, force: true });
-    const gnArgs = `e2e_wheel_dir="${wheels}" e2e_lock=${lock}`;
-    check(run('gn', ['gen', dir, `--args=${gnArgs}`], { cwd: path.join(work, 'src'), env }), 'gn gen');
+    const gnArgs = `e2e_wheel_dir="${slashes(wheels)}" e2e_python="${slashes(python)}" e2e_lock=${lock}`;
+    check(run('gn', ['gen', dir, `--script-executable=${slashes(python)}`, `--args=${gnArgs}`], { cwd: path.join(work, 'src'), env }), 'gn gen');
     const start = performance.now();
     const r = run('ninja', ['-C', dir, '-j', JOBS, ...(lock ? [] : ['-k', '0'])], { cwd: work, env });
     return { status: r.status, log: r.stdout + r.stderr, seconds: (performance.now() - start) / 1000 };
@@ -140,18 +188,27 @@ describe('e2e: GN build with pw_python_action through piplock (gn, ninja, venv, 
     }
     assert.ok(fs.existsSync(path.join(out, 'gen/reinstall.pw_pystamp')));
     assert.ok(fs.existsSync(path.join(out, 'gen/stamps/report.done')));
-    assert.deepEqual(read('gen/report.json'), { cwd: fs.realpathSync(path.join(out, 'gen')), greeting: 'hello=world', total });
+    const report = read('gen/report.json');
+    assert.deepEqual({ ...report, cwd: undefined }, { cwd: undefined, greeting: 'hello=world', total });
+    assert.ok(sameEntry(String(report.cwd), path.join(out, 'gen')), `report ran in ${String(report.cwd)}, not in out/gen`);
     const expr = read('gen/expression.json');
     assert.deepEqual(expr.inputs, ['gen/use_00.json'], '<TARGET_FILE(:use_00)> expanded');
-    assert.equal(expr.python, path.join(work, 'venv', 'bin', 'python3'), 'the Python GN runs actions with runs the script');
+    assert.ok(sameEntry(String(expr.python), python), `the script ran with ${String(expr.python)}, not with the Python GN runs actions with (${python})`);
     assert.ok(fs.statSync(path.join(out, 'pip.lock')).isFile(), 'out/pip.lock is the lock');
 
-    // Every Python action of the build goes through the launcher and piplock.
+    // Every command of the build is the stamp tool or a Python action through the launcher and
+    // piplock, and each of those starts with the Python given to --script-executable.
     const commands = check(run('ninja', ['-C', out, '-t', 'commands'], { cwd: work, env }), 'ninja -t commands')
-      .split('\n')
-      .filter((c) => c.startsWith('python3 '));
-    assert.equal(commands.length, 24 + 8 + 3);
-    for (const c of commands) assert.match(c, /^python3 \.\.\/src\/third_party\/piplock\/gn\/piplock_action\.py --node=node .* --lockfile pip\.lock /);
+      .split(/\r?\n/)
+      .filter((c) => c !== '');
+    const actions = commands.filter((c) => !/ \.\.\/src\/tools\/stamp\.py /.test(c));
+    assert.equal(actions.length, 24 + 8 + 3, commands.join('\n'));
+    for (const c of actions) {
+      const [, first, rest] = /^("[^"]*"|\S+) (.*)$/.exec(c) ?? [];
+      assert.ok(first !== undefined && rest !== undefined, c);
+      assert.ok(sameEntry(first.replace(/^"(.*)"$/, '$1'), python), `not run with the virtualenv's Python: ${c}`);
+      assert.match(rest, /^\.\.\/src\/third_party\/piplock\/gn\/piplock_action\.py --node=node .* --lockfile pip\.lock /);
+    }
   });
 
   it('without the lock: the same builds show the import failures the lock prevents', () => {

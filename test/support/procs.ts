@@ -5,8 +5,27 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CLI, NODE } from './paths';
 
+const made: string[] = [];
+
+/**
+ * A new directory under the system's temporary one, removed when this process
+ * exits (PIPLOCK_TEST_KEEP=1 keeps them, to look at after a failure).
+ */
 export function tmpDir(prefix = 'piplock-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  if (made.length === 0 && process.env.PIPLOCK_TEST_KEEP !== '1') process.on('exit', removeMade);
+  made.push(dir);
+  return dir;
+}
+
+function removeMade(): void {
+  for (const dir of made) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
+    } catch {
+      // a file a stray process still has open (Windows): left for the system's cleaner
+    }
+  }
 }
 
 export interface Result {
