@@ -71,8 +71,11 @@ def run_on_windows(argv):
     import signal
     import subprocess
 
-    # CreateProcess alone looks in the current directory first and tries
-    # .exe only.
+    # CreateProcess alone tries .exe only; shutil.which also tries PATHEXT's
+    # other extensions, as a command prompt does, so that a node.cmd shim of a
+    # version manager is found. Such a shim runs under cmd.exe, which expands
+    # %VAR% in the arguments: fine for a build's own arguments, and node.exe,
+    # found first in its directory, avoids it.
     found = shutil.which(argv[0])
     if found is None:
         raise OSError(2, 'not found on PATH')

@@ -40,7 +40,8 @@ function nativeModule(): string {
   const inPackage = path.join(`${process.platform}_${process.arch}`, 'koffi.node');
   for (const dir of module.paths) {
     if (!fs.existsSync(path.join(dir, 'koffi', 'package.json'))) continue;
-    for (const file of [path.join(dir, '@koromix', `koffi-${tag}`, inPackage), path.join(dir, 'koffi', 'node_modules', '@koromix', `koffi-${tag}`, inPackage)]) {
+    // Inside koffi first: npm nests the platform package there when the one beside koffi is another version.
+    for (const file of [path.join(dir, 'koffi', 'node_modules', '@koromix', `koffi-${tag}`, inPackage), path.join(dir, '@koromix', `koffi-${tag}`, inPackage)]) {
       if (fs.existsSync(file)) return file;
     }
     break;

@@ -92,9 +92,15 @@ export class PosixLockHandle implements LockHandle {
     fs.closeSync(fd);
   }
 
+  private known?: FileIdentity;
+
+  /** Read once: an open file keeps its identity, and a try asks for it twice (gate, identity check). */
   identity(): FileIdentity {
-    const st = fs.fstatSync(this.fd, { bigint: true });
-    return { dev: st.dev, ino: st.ino };
+    if (this.known === undefined) {
+      const st = fs.fstatSync(this.fd, { bigint: true });
+      this.known = { dev: st.dev, ino: st.ino };
+    }
+    return this.known;
   }
 }
 

@@ -103,7 +103,12 @@ export interface Platform {
    * that two spellings of one file give one name and two files give two.
    */
   canonicalPath(lockfile: string): string;
-  openGate(lockfile: string): Gate;
+  /**
+   * The writer-preference gate of `lockfile`. `identity` is that of the lock
+   * file the caller has open, where it has one: Windows names the gate after
+   * it, and would otherwise open the path once more to read it.
+   */
+  openGate(lockfile: string, identity?: FileIdentity): Gate;
   /** Starts listening for releases of `lockfile`; call before the try that precedes the first wait. */
   listenForRelease(lockfile: string): ReleaseWaiter;
   /** Tells waiters on `lockfile` that a lock or the gate was let go. Cheap, and never throws. */

@@ -110,9 +110,13 @@ export class WindowsLockHandle implements LockHandle {
     kernel32().CloseHandle(h);
   }
 
+  private known?: FileIdentity;
+
+  /** Read once: an open file keeps its identity, and a try asks for it twice (gate, identity check). */
   identity(): FileIdentity {
     if (this.handle === undefined) throw windowsError('inspect', this.path, ERROR_INVALID_HANDLE);
-    return handleIdentity(this.handle, this.path);
+    this.known ??= handleIdentity(this.handle, this.path);
+    return this.known;
   }
 }
 
@@ -189,7 +193,13 @@ function win32Name(p: string): string {
 function openError(p: string, code: number, status: number): LockError {
   if (code === ERROR_ACCESS_DENIED) {
     if (status === STATUS_DELETE_PENDING) return windowsError('open', p, code, true);
-    if (fs.statSync(p, { throwIfNoEntry: false })?.isDirectory()) return new LockError(`cannot open lock file '${p}': is a directory`, 'EISDIR');
+    let isDirectory = false;
+    try {
+      isDirectory = fs.statSync(p).isDirectory();
+    } catch {
+      // not there, or not ours to look at: the Windows error says enough
+    }
+    if (isDirectory) return new LockError(`cannot open lock file '${p}': is a directory`, 'EISDIR');
   }
   return windowsError('open', p, code, code === ERROR_SHARING_VIOLATION);
 }
@@ -203,6 +213,13 @@ function openError(p: string, code: number, status: number): LockError {
  */
 function canonicalPath(lockfile: string): string {
   return resolvedPath(lockfile);
+}
+
+function gateIdentity(lockfile: string): FileIdentity {
+  const id = pathIdentity(lockfile, true);
+  // Only a directory that went away between the lock file's open and this one.
+  if (id === undefined) throw new LockError(`cannot create lock file '${lockfile}': its directory is gone`, 'ENOENT');
+  return id;
 }
 
 /** The names of a lock file's kernel objects come from its identity: see objectName(). */
@@ -220,8 +237,8 @@ export const windows: Platform = {
   openLockHandle: (file) => new WindowsLockHandle(file),
   fileIdentity: (file) => pathIdentity(file, false),
   canonicalPath,
-  // The gate is opened before the lock file: creating the file here gives it the identity the lock will have.
-  openGate: (lockfile) => new WindowsGate(lockfile, lockIdentity(lockfile, true)!),
+  // Named after the file the caller has open, or else the file at the path, created if missing, as the lock try would.
+  openGate: (lockfile, identity) => new WindowsGate(lockfile, identity ?? gateIdentity(lockfile)),
   listenForRelease(lockfile) {
     const id = lockIdentity(lockfile, false);
     return new WindowsReleaseWaiter(id === undefined ? undefined : objectName(id, 'release'));

@@ -75,7 +75,7 @@ class GatedRequest {
       throw err;
     }
     try {
-      if (!this.enterGate()) {
+      if (!this.enterGate(handle)) {
         handle.close();
         return { busy: true, atGate: true };
       }
@@ -92,11 +92,11 @@ class GatedRequest {
     }
   }
 
-  private enterGate(): boolean {
+  private enterGate(handle: LockHandle): boolean {
     if (!this.gateOpened) {
       this.gateOpened = true;
       try {
-        this.gate = platform.openGate(this.path);
+        this.gate = platform.openGate(this.path, handle.identity());
         if (this.gate.warning !== undefined) this.onWarning?.(this.gate.warning);
       } catch (err) {
         // Only a place where nothing can be written, or a squatted name, costs the gate; anything else (EMFILE, a bug) is an error.

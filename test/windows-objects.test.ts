@@ -142,10 +142,21 @@ describe('Windows: named objects of a lock file', function () {
       assert.equal(after.status, 0, `once the gate is free the reader gets in: ${after.stderr}`);
     });
 
-    it('two spellings of one file share the release event', function () {
+    it('two spellings of one file share the release event; two files that toLowerCase folds together do not', async function () {
       const dir = tmpDir();
-      fs.writeFileSync(path.join(dir, UPPER), '');
-      assert.equal(objectName(path.join(dir, LOWER), 'release'), objectName(path.join(dir, UPPER), 'release'));
+      for (const name of [UPPER, KELVIN, SMALL_K]) fs.writeFileSync(path.join(dir, name), '');
+      const one = platform.listenForRelease(path.join(dir, UPPER));
+      const kelvin = platform.listenForRelease(path.join(dir, KELVIN));
+      try {
+        assert.equal(await one.wait(50), false, 'nothing signalled yet');
+        platform.signalRelease(path.join(dir, LOWER));
+        assert.equal(await one.wait(10_000), true, 'a release signalled under the other spelling wakes the waiter');
+        platform.signalRelease(path.join(dir, SMALL_K));
+        assert.equal(await kelvin.wait(500), false, 'a release of k.lock does not wake a waiter on KELVIN SIGN.lock');
+      } finally {
+        one.close();
+        kelvin.close();
+      }
     });
 
     it('two files that JS toLowerCase folds together (KELVIN SIGN, k) never share a gate', async function () {
