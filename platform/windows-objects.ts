@@ -39,8 +39,9 @@ function securityAttributes(): SecurityAttributes {
 }
 
 /**
- * Creates (or opens) `Global\name`, shared by every session; where that is
- * refused, `Local\name`, seen only by this session, with a warning saying so.
+ * Creates (or opens) `Global\name`, shared by every Windows logon session;
+ * where that is refused, `Local\name`, seen only by processes of the caller's
+ * logon session, with a warning saying so.
  */
 function createNamed(name: string, create: (sa: SecurityAttributes, fullName: string) => unknown): { handle: unknown; warning?: string } {
   const k = kernel32();
@@ -52,7 +53,7 @@ function createNamed(name: string, create: (sa: SecurityAttributes, fullName: st
   if (k.isNull(local)) return { handle: local };
   return {
     handle: local,
-    warning: `cannot create 'Global\\${name}' (Windows error ${code}); using 'Local\\${name}', which runners in other sessions do not share`,
+    warning: `cannot create 'Global\\${name}' (Windows error ${code}); using 'Local\\${name}', which runners in other logon sessions do not share`,
   };
 }
 
