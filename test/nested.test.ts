@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CLI, IS_WINDOWS, NODE } from './support/paths';
-import { runCli, tmpDir } from './support/procs';
+import { CLI, NODE } from './support/paths';
+import { linkedDir, runCli, tmpDir } from './support/procs';
 
 /** A command for the outer runner: runs the inner piplock with ARGS and exits with its status; prints PIPLOCK_HELD on stdout first. */
 function inner(args: string[]): string[] {
@@ -53,16 +53,7 @@ describe('nested runners', function () {
   it('shared inside an exclusive holder proceeds when the lock file is new and its directory a symlink (or junction)', async function () {
     // The outer runner names its lock in PIPLOCK_HELD before the file exists; the inner one after. Both must
     // resolve the directory, or the inner runner waits for its own ancestor.
-    const base = tmpDir();
-    const real = path.join(base, 'real');
-    const link = path.join(base, 'link');
-    fs.mkdirSync(real);
-    try {
-      fs.symlinkSync(real, link, 'junction'); // 'junction' is for Windows, where it needs no privilege; POSIX ignores it
-    } catch (err) {
-      if (IS_WINDOWS) this.skip(); // no junctions here: the canonical-name code is the same on POSIX
-      throw err;
-    }
+    const { link } = linkedDir(this);
     const lockfile = path.join(link, 'pip.lock');
     assert.ok(!fs.existsSync(lockfile));
     const r = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--', ...inner(['--lockfile', lockfile, '--mode', 'shared', '--timeout', '2s', ...quick])]);

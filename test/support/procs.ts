@@ -3,7 +3,7 @@ import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CLI, NODE } from './paths';
+import { CLI, IS_WINDOWS, NODE } from './paths';
 
 const made: string[] = [];
 
@@ -104,4 +104,26 @@ export function which(command: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * A new directory `real` and `link`, a link to it, side by side in a new
+ * temporary directory: a symlink on POSIX, a junction on Windows, which needs
+ * no privilege there. Where no junction can be made (Wine's drives: ENOTSUP),
+ * the test is skipped with the reason; the code that resolves links is the
+ * same on POSIX, where this always works.
+ */
+export function linkedDir(test: { skip(): never }): { real: string; link: string } {
+  const base = tmpDir();
+  const real = path.join(base, 'real');
+  const link = path.join(base, 'link');
+  fs.mkdirSync(real);
+  try {
+    fs.symlinkSync(real, link, 'junction'); // POSIX ignores the type
+  } catch (err) {
+    if (!IS_WINDOWS) throw err;
+    console.log(`      pending: no junction can be made here (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    test.skip();
+  }
+  return { real, link };
 }

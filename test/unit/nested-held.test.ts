@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { platform } from '../../platform';
 import { childEnv, HELD_ENV, nestedDecision, parseHeld } from '../../src/nested';
 import { IS_WINDOWS } from '../support/paths';
-import { tmpDir } from '../support/procs';
+import { linkedDir, tmpDir } from '../support/procs';
 
 describe('PIPLOCK_HELD: the locks a runner tells its child about', function () {
   it('reads nothing from an unset or empty value', function () {
@@ -142,16 +142,7 @@ describe('the canonical path of a lock file', function () {
   });
 
   it('resolves a symlinked (or junction) directory, for a file that exists and for one not yet created', function () {
-    const base = tmpDir();
-    const real = path.join(base, 'real');
-    const link = path.join(base, 'link');
-    fs.mkdirSync(real);
-    try {
-      fs.symlinkSync(real, link, 'junction'); // 'junction' is for Windows, where it needs no privilege; POSIX ignores it
-    } catch (err) {
-      if (IS_WINDOWS) this.skip(); // no junctions here: the code that resolves them is the same on POSIX
-      throw err;
-    }
+    const { real, link } = linkedDir(this);
     const expected = fold(path.join(fs.realpathSync.native(real), 'pip.lock'));
     assert.equal(platform.canonicalPath(path.join(link, 'pip.lock')), expected, 'not yet created');
     fs.writeFileSync(path.join(real, 'pip.lock'), '');
