@@ -203,23 +203,23 @@ describe('Windows: named objects of a lock file', function () {
     const printHeld = nodeEval('process.stdout.write(process.env.PIPLOCK_HELD)');
     /** One PIPLOCK_HELD line for an exclusive lock on `file`, spelt as the file system stores its name. */
     const held = (file: string) => new RegExp(`^exclusive:\\d+:\\d*:${fs.realpathSync.native(file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+    /** An exclusive runner on `outer` whose command is an exclusive runner on `inner` that prints PIPLOCK_HELD. */
+    const nested = (outer: string, inner: string) =>
+      runCli([
+        '--lockfile', outer, '--mode', 'exclusive', '--timeout', '10s', '--',
+        NODE, CLI, '--lockfile', inner, '--mode', 'exclusive', '--timeout', '0', '--', ...printHeld,
+      ]);
 
     it('a nested runner given another spelling of the lock file inherits the lock', async function () {
       const dir = tmpDir();
-      const r = await runCli([
-        '--lockfile', path.join(dir, UPPER), '--mode', 'exclusive', '--timeout', '10s', '--',
-        NODE, CLI, '--lockfile', path.join(dir, LOWER), '--mode', 'exclusive', '--timeout', '0', '--', ...printHeld,
-      ]);
+      const r = await nested(path.join(dir, UPPER), path.join(dir, LOWER));
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, held(path.join(dir, UPPER)));
     });
 
     it('a nested runner on another file (k.lock inside KELVIN SIGN.lock) takes its own lock', async function () {
       const dir = tmpDir();
-      const r = await runCli([
-        '--lockfile', path.join(dir, KELVIN), '--mode', 'exclusive', '--timeout', '10s', '--',
-        NODE, CLI, '--lockfile', path.join(dir, SMALL_K), '--mode', 'exclusive', '--timeout', '0', '--', ...printHeld,
-      ]);
+      const r = await nested(path.join(dir, KELVIN), path.join(dir, SMALL_K));
       assert.equal(r.status, 0, r.stderr);
       const lines = r.stdout.split('\n');
       assert.equal(lines.length, 2, r.stdout);
