@@ -222,12 +222,14 @@ function gateIdentity(lockfile: string): FileIdentity {
   return id;
 }
 
-/** The names of a lock file's kernel objects come from its identity: see objectName(). */
-function lockIdentity(lockfile: string, create: boolean): FileIdentity | undefined {
+/**
+ * The identity the release event is named after (see objectName()); none
+ * where the file cannot be read now, for the release signal is only a hint.
+ */
+function releaseIdentity(lockfile: string): FileIdentity | undefined {
   try {
-    return pathIdentity(lockfile, create);
-  } catch (err) {
-    if (create) throw err;
+    return pathIdentity(lockfile, false);
+  } catch {
     return undefined;
   }
 }
@@ -240,12 +242,12 @@ export const windows: Platform = {
   // Named after the file the caller has open, or else the file at the path, created if missing, as the lock try would.
   openGate: (lockfile, identity) => new WindowsGate(lockfile, identity ?? gateIdentity(lockfile)),
   listenForRelease(lockfile) {
-    const id = lockIdentity(lockfile, false);
+    const id = releaseIdentity(lockfile);
     return new WindowsReleaseWaiter(id === undefined ? undefined : objectName(id, 'release'));
   },
   signalRelease(lockfile) {
     try {
-      const id = lockIdentity(lockfile, false);
+      const id = releaseIdentity(lockfile);
       if (id !== undefined) setReleaseEvent(objectName(id, 'release'));
     } catch {
       // a hint only: the waiters' polling still finds the lock free
