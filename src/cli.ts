@@ -36,6 +36,18 @@ function misspeltCommand(argv: readonly string[]): string | undefined {
 const MODES = ['auto', 'shared', 'exclusive'] as const;
 const LOG_FORMATS = ['text', 'json'] as const;
 
+const oneOf = (choices: readonly string[]) => (v: string) => (choices.includes(v) ? v : undefined);
+
+/** The options parseCommon reads: each option's key in RunOptions, and its value or undefined when invalid. */
+const FAST_OPTIONS = new Map<string, [keyof RunOptions, (v: string) => unknown]>([
+  ['--lockfile', ['lockfile', (v) => v]],
+  ['--mode', ['mode', oneOf(MODES)]],
+  ['--timeout', ['timeout', parseDuration]],
+  ['--notice-after', ['noticeAfter', parseDuration]],
+  ['--log-level', ['logLevel', oneOf(LOG_LEVELS)]],
+  ['--log-format', ['logFormat', oneOf(LOG_FORMATS)]],
+]);
+
 /**
  * The parse of the two invocations a build makes on every action, without
  * loading commander (a sizeable share of a run's start-up):
@@ -68,36 +80,11 @@ export function parseCommon(argv: readonly string[]): { run: [string[], RunOptio
       // A value that looks like an option or '--' is left for commander to judge.
       if (value === undefined || value.startsWith('-')) return undefined;
     }
-    const set = <K extends keyof RunOptions>(key: K, v: RunOptions[K] | undefined): boolean => {
-      if (v === undefined || key in opts) return false;
-      opts[key] = v;
-      return true;
-    };
-    const choice = <T extends string>(choices: readonly T[]): T | undefined => (choices as readonly string[]).includes(value!) ? (value as T) : undefined;
-    let ok: boolean;
-    switch (name) {
-      case '--lockfile':
-        ok = set('lockfile', value);
-        break;
-      case '--mode':
-        ok = set('mode', choice(MODES));
-        break;
-      case '--timeout':
-        ok = set('timeout', parseDuration(value));
-        break;
-      case '--notice-after':
-        ok = set('noticeAfter', parseDuration(value));
-        break;
-      case '--log-level':
-        ok = set('logLevel', choice(LOG_LEVELS));
-        break;
-      case '--log-format':
-        ok = set('logFormat', choice(LOG_FORMATS));
-        break;
-      default:
-        ok = false;
-    }
-    if (!ok) return undefined;
+    const option = FAST_OPTIONS.get(name);
+    if (option === undefined || option[0] in opts) return undefined;
+    const parsed = option[1](value);
+    if (parsed === undefined) return undefined;
+    (opts as Record<string, unknown>)[option[0]] = parsed;
   }
   return undefined;
 }
