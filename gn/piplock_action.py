@@ -32,7 +32,7 @@ def main():
     # The package may be linked into the source tree: find dist/ beside the
     # real gn/ directory.
     package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
-    cli = os.path.join(package, 'dist', 'src', 'cli.js')
+    cli = os.path.join(package, 'dist', 'bin', 'piplock.js')
     if not os.path.isfile(cli):
         sys.stderr.write(
             "piplock: error: '%s' is missing: build piplock in '%s' "

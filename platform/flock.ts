@@ -28,9 +28,9 @@ function fsExtFlock(): Flock {
   };
 }
 
-function koffiFlock(): Flock {
+function koffiFlock(libcName: string): Flock {
   const koffi = loadKoffi();
-  const libc = koffi.load(process.platform === 'darwin' ? '/usr/lib/libSystem.B.dylib' : 'libc.so.6');
+  const libc = koffi.load(libcName);
   const flock = libc.func('int flock(int fd, int op)') as (fd: number, op: number) => number;
   // Built at the first failure: a free lock never needs it.
   let byNumber: Map<number, string> | undefined;
@@ -48,10 +48,11 @@ function koffiFlock(): Flock {
 
 /**
  * fs-ext is a compiled addon and an optional dependency; where it is absent or
- * failed to build, libc's flock through koffi does the same job.
- * PIPLOCK_FLOCK=koffi forces the fallback so that it can be tested.
+ * failed to build, flock from the C library `libc` (named by the OS's
+ * platform file) through koffi does the same job. PIPLOCK_FLOCK=koffi forces
+ * the fallback so that it can be tested. Chosen once per process.
  */
-export function flock(): Flock {
+export function flock(libc: string): Flock {
   if (flockImpl) return flockImpl;
   if (process.env.PIPLOCK_FLOCK !== 'koffi') {
     try {
@@ -62,13 +63,13 @@ export function flock(): Flock {
       // fall through to koffi
     }
   }
-  flockImpl = koffiFlock();
+  flockImpl = koffiFlock(libc);
   flockSource = 'koffi';
   return flockImpl;
 }
 
 /** "flock (fs-ext)" or "flock (koffi)". */
-export function flockName(): string {
-  flock();
+export function flockName(libc: string): string {
+  flock(libc);
   return `flock (${flockSource})`;
 }

@@ -1,20 +1,29 @@
 /**
- * The platform, chosen once. Each OS module implements `Platform`; nothing
- * else in piplock decides by process.platform how to lock, signal or spawn.
- * Only the chosen module is loaded.
+ * The platform, chosen once: one file per OS implements `Platform`, and only
+ * the chosen one is loaded. This is the one place that decides by
+ * process.platform how to lock, signal or spawn.
  */
 import type { Platform } from './types';
 
 function choose(): Platform {
-  if (process.platform === 'win32') return (require('./windows') as typeof import('./windows')).windows;
-  if (process.platform === 'linux') return (require('./linux') as typeof import('./linux')).linux;
-  return (require('./posix') as typeof import('./posix')).posix;
+  switch (process.platform) {
+    case 'win32':
+      return (require('./windows') as typeof import('./windows')).windows;
+    case 'linux':
+      return (require('./linux') as typeof import('./linux')).linux;
+    case 'darwin':
+      return (require('./darwin') as typeof import('./darwin')).darwin;
+    case 'freebsd':
+      return (require('./freebsd') as typeof import('./freebsd')).freebsd;
+    default:
+      return (require('./unsupported') as typeof import('./unsupported')).unsupportedPlatform;
+  }
 }
 
 export const platform: Platform = choose();
 
-export { describeErrno } from './error-text';
-export { mkdirs } from './mkdirs';
-export { sideDir } from './names';
+export { DirectoryError, LockError, describeErrno } from './errors';
+export type { LockErrorReason } from './errors';
+export { mkdirs, sideDir } from './paths';
 export { sameIdentity } from './types';
-export type { FileIdentity, Gate, KernelLockHolder, LockHandle, LockMode, Platform, ReleaseWaiter } from './types';
+export type { FileIdentity, Gate, KernelLockHolder, LockHandle, LockMode, Platform, ReleaseWaiter, SpawnPlan } from './types';

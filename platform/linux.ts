@@ -5,9 +5,8 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { CANNOT_EXECUTE_STATUS, SpawnError } from '../src/errors';
 import { walkUp } from './ancestry';
-import { posix } from './posix';
+import { posixPlatform } from './posix';
 import type { KernelLockHolder, Platform, SpawnPlan } from './types';
 
 /** The fields of /proc/PID/stat after the command name, which may itself hold spaces and parentheses. */
@@ -207,14 +206,14 @@ function computeWrapping(command: string, pathVar: string | undefined, cwd: stri
 
 function spawnPlan(command: string, args: readonly string[], options: SpawnOptions): SpawnPlan {
   const w = options.detached ? { prefix: undefined } : wrapping(command, options);
-  if ('refused' in w) throw new SpawnError(w.refused, CANNOT_EXECUTE_STATUS);
+  if ('refused' in w) return w;
   if (w.prefix === undefined) return { command, args: [...args], spawned: () => {} };
   const [wrapper, ...rest] = w.prefix;
   return { command: wrapper!, args: [...rest, command, ...args], spawned: () => {} };
 }
 
 export const linux: Platform = {
-  ...posix,
+  ...posixPlatform('linux', 'libc.so.6'),
   startTag,
   ancestors,
   kernelLockHolders,

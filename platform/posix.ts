@@ -1,18 +1,16 @@
 /**
- * POSIX (Linux, macOS, the BSDs): flock(2) on the lock file, flock on
+ * What every POSIX platform shares: flock(2) on the lock file, flock on
  * `<lockfile>.d/gate` for writer preference, and fs.watch on
- * `<lockfile>.d/release` for the release signal. linux.ts adds what only
- * Linux offers.
+ * `<lockfile>.d/release` for the release signal. Not a platform of its own:
+ * linux.ts, darwin.ts and freebsd.ts each build theirs from posixPlatform().
  */
 import { execFileSync } from 'node:child_process';
 import fs = require('node:fs');
 import path = require('node:path');
-import { LockError } from '../src/errors';
-import { describeErrno, posixError } from './error-text';
-import { flock, flockName, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from './flock';
 import { walkUp } from './ancestry';
-import { mkdirs } from './mkdirs';
-import { resolvedPath, sideDir } from './names';
+import { DirectoryError, LockError, posixError } from './errors';
+import { flock, flockName, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from './flock';
+import { mkdirs, resolvedPath, sideDir } from './paths';
 import type { FileIdentity, Gate, LockHandle, LockMode, Platform, ReleaseWaiter } from './types';
 
 function isBusy(code: string): boolean {
@@ -42,13 +40,17 @@ export class PosixLockHandle implements LockHandle {
   private fd: number;
   private held: LockMode | undefined;
 
-  constructor(readonly path: string) {
-    flock();
+  constructor(
+    readonly path: string,
+    /** The C library whose flock koffi calls where fs-ext is missing. */
+    private readonly libc: string,
+  ) {
+    flock(libc);
     this.fd = openFd(path);
     try {
       const st = fs.fstatSync(this.fd);
       if (st.isDirectory()) throw posixError('open', path, 'EISDIR');
-      if (!st.isFile()) throw new LockError(`cannot use '${path}' as a lock file: it is not a regular file`, 'ENOTREG');
+      if (!st.isFile()) throw new LockError(`cannot use '${path}' as a lock file: it is not a regular file`, 'ENOTREG', 'not-regular');
     } catch (err) {
       fs.closeSync(this.fd);
       throw err;
@@ -64,9 +66,9 @@ export class PosixLockHandle implements LockHandle {
   }
 
   private lockAs(mode: LockMode, op: number): boolean {
-    if (this.fd < 0) throw new LockError(`lock file '${this.path}' is closed`, 'EBADF');
+    if (this.fd < 0) throw new LockError(`lock file '${this.path}' is closed`, 'EBADF', 'closed');
     if (this.held === mode) return true;
-    const code = flock()(this.fd, op | LOCK_NB);
+    const code = flock(this.libc)(this.fd, op | LOCK_NB);
     if (code === undefined) {
       this.held = mode;
       return true;
@@ -79,7 +81,7 @@ export class PosixLockHandle implements LockHandle {
 
   unlock(): void {
     if (this.fd < 0 || this.held === undefined) return;
-    const code = flock()(this.fd, LOCK_UN);
+    const code = flock(this.libc)(this.fd, LOCK_UN);
     this.held = undefined;
     if (code !== undefined) throw posixError('unlock', this.path, code);
   }
@@ -108,19 +110,19 @@ export class PosixLockHandle implements LockHandle {
 class PosixGate implements Gate {
   private handle: PosixLockHandle;
 
-  constructor(lockfile: string) {
+  constructor(lockfile: string, libc: string) {
     const file = path.join(sideDir(lockfile), 'gate');
     try {
-      this.handle = new PosixLockHandle(file);
+      this.handle = new PosixLockHandle(file, libc);
     } catch (err) {
-      if ((err as { code?: string }).code !== 'ENOENT') throw err;
+      if (!(err instanceof LockError) || err.reason !== 'not-found') throw err;
       try {
         mkdirs(sideDir(lockfile));
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new LockError(`cannot create directory '${sideDir(lockfile)}': ${describeErrno(code)}`, code ?? 'EUNKNOWN');
+        if (!(e instanceof DirectoryError)) throw e;
+        throw new LockError(e.message, e.code, e.reason);
       }
-      this.handle = new PosixLockHandle(file);
+      this.handle = new PosixLockHandle(file, libc);
     }
   }
 
@@ -223,27 +225,33 @@ function ancestorsFromPs(): number[] {
   return walkUp(process.ppid, (pid) => parent.get(pid));
 }
 
-/** macOS and other POSIX systems: no kernel lock listing, no start tags, no parent-death signal. */
-export const posix: Platform = {
-  lockBackend: flockName,
-  openLockHandle: (file) => new PosixLockHandle(file),
-  fileIdentity(file) {
-    const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
-    return st === undefined ? undefined : { dev: st.dev, ino: st.ino };
-  },
-  // macOS's default file systems ignore case.
-  canonicalPath: (lockfile) => (process.platform === 'darwin' ? resolvedPath(lockfile).toLowerCase() : resolvedPath(lockfile)),
-  openGate: (lockfile) => new PosixGate(lockfile),
-  listenForRelease: (lockfile) => new PosixReleaseWaiter(lockfile),
-  signalRelease,
-  startTag: () => undefined,
-  ancestors: ancestorsFromPs,
-  kernelLockHolders: () => [],
-  prepareSpawn: () => {},
-  spawnPlan: (command, args) => ({ command, args: [...args], spawned: () => {} }),
-  forwardSignals: ['SIGINT', 'SIGTERM', 'SIGHUP'],
-  outliveSignals: [],
-  defaultPythons: [['python3'], ['python']],
-  caseInsensitiveEnv: false,
-  unlinkOpenFiles: true,
-};
+/**
+ * A POSIX platform with flock from the C library `libc`: no kernel lock
+ * listing, no start tags and no parent-death signal, which the OS files add
+ * where their OS has them.
+ */
+export function posixPlatform(name: string, libc: string): Platform {
+  return {
+    name,
+    lockBackend: () => flockName(libc),
+    openLockHandle: (file) => new PosixLockHandle(file, libc),
+    fileIdentity(file) {
+      const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+      return st === undefined ? undefined : { dev: st.dev, ino: st.ino };
+    },
+    canonicalPath: resolvedPath,
+    openGate: (lockfile) => new PosixGate(lockfile, libc),
+    listenForRelease: (lockfile) => new PosixReleaseWaiter(lockfile),
+    signalRelease,
+    startTag: () => undefined,
+    ancestors: ancestorsFromPs,
+    kernelLockHolders: () => [],
+    prepareSpawn: () => {},
+    spawnPlan: (command, args) => ({ command, args: [...args], spawned: () => {} }),
+    forwardSignals: ['SIGINT', 'SIGTERM', 'SIGHUP'],
+    outliveSignals: [],
+    defaultPythons: [['python3'], ['python']],
+    caseInsensitiveEnv: false,
+    unlinkOpenFiles: true,
+  };
+}

@@ -1,7 +1,7 @@
 /**
- * The one interface between piplock and the operating system. `index.ts`
- * picks the implementation for this OS once; nothing else looks at
- * process.platform to decide how to lock, signal or spawn.
+ * The one interface between piplock and the operating system, in three
+ * concerns: locking, processes and spawning. `index.ts` picks the
+ * implementation for this OS once; one file per OS implements it.
  */
 import type { SpawnOptions } from 'node:child_process';
 
@@ -81,15 +81,22 @@ export interface KernelLockHolder {
   command: string[];
 }
 
-/** How to start a command so that it cannot outlive a runner that is killed. */
-export interface SpawnPlan {
-  command: string;
-  args: string[];
-  /** Call as soon as spawn() has returned. */
-  spawned(): void;
-}
+/**
+ * How to start a command so that it cannot outlive a runner that is killed;
+ * or, as data, why the OS would refuse to run it (the runner reports it as the
+ * shell would, status 126).
+ */
+export type SpawnPlan =
+  | {
+      command: string;
+      args: string[];
+      /** Call as soon as spawn() has returned. */
+      spawned(): void;
+    }
+  | { refused: string };
 
-export interface Platform {
+/** Locks, the gate and the release signal of one lock file. */
+export interface LockPlatform {
   /** The locking mechanism in use, for logs. */
   lockBackend(): string;
   /** Opens (creating if needed) the lock file. */
@@ -113,12 +120,24 @@ export interface Platform {
   listenForRelease(lockfile: string): ReleaseWaiter;
   /** Tells waiters on `lockfile` that a lock or the gate was let go. Cheap, and never throws. */
   signalRelease(lockfile: string): void;
+  /** Holders of `file` in the kernel's lock table; empty where the OS does not list them. */
+  kernelLockHolders(file: string): KernelLockHolder[];
+  /** Whether a file may be deleted while it is open (POSIX) or only once closed (Windows). */
+  readonly unlinkOpenFiles: boolean;
+}
+
+/** Other processes: telling one from a later one with the same PID, and this one's ancestry. */
+export interface ProcessPlatform {
   /** A token that tells process `pid` apart from a later one with the same PID; undefined where none can be read. */
   startTag(pid: number): string | undefined;
   /** The PIDs of this process's parent, its parent, and so on up, as far as they can be read. */
   ancestors(): number[];
-  /** Holders of `file` in the kernel's lock table; empty where the OS does not list them. */
-  kernelLockHolders(file: string): KernelLockHolder[];
+  /** Whether environment variable names ignore case. */
+  readonly caseInsensitiveEnv: boolean;
+}
+
+/** Starting the command, so that it never runs on without the runner that holds its lock. */
+export interface SpawnPlatform {
   /**
    * Does before waiting what the spawn of `command` would otherwise do
    * between the lock and the command (PATH search, checks): the hand-off
@@ -136,10 +155,11 @@ export interface Platform {
    * for the command to decide.
    */
   readonly outliveSignals: readonly NodeJS.Signals[];
-  /** The interpreters python-runner tries, in order, when none is chosen. */
+  /** The Python interpreters to try, in order, when none is chosen (Windows: the py launcher first). */
   readonly defaultPythons: readonly (readonly string[])[];
-  /** Whether environment variable names ignore case. */
-  readonly caseInsensitiveEnv: boolean;
-  /** Whether a file may be deleted while it is open (POSIX) or only once closed (Windows). */
-  readonly unlinkOpenFiles: boolean;
+}
+
+export interface Platform extends LockPlatform, ProcessPlatform, SpawnPlatform {
+  /** The OS this implementation is for, as process.platform names it, or 'unsupported'. */
+  readonly name: string;
 }

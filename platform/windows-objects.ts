@@ -4,7 +4,7 @@
  * made synchronously, on the main thread; only event waits go through koffi's
  * `.async`, and always with a bounded timeout.
  */
-import { LockError } from '../src/errors';
+import { LockError, windowsReason } from './errors';
 import { kernel32 } from './kernel32';
 import type { SecurityAttributes } from './kernel32';
 import type { FileIdentity, Gate, ReleaseWaiter } from './types';
@@ -73,7 +73,7 @@ export class WindowsGate implements Gate {
     const made = createNamed(name, (sa, fullName) => k.CreateMutexW(sa, false, fullName));
     if (k.isNull(made.handle)) {
       const code = k.GetLastError();
-      throw new LockError(`cannot create the gate mutex '${name}' for lock file '${lockfile}': Windows error ${code}`, String(code));
+      throw new LockError(`cannot create the gate mutex '${name}' for lock file '${lockfile}': Windows error ${code}`, String(code), windowsReason(code));
     }
     this.handle = made.handle;
     if (made.warning !== undefined) this.warning = `the writer-preference gate of '${lockfile}': ${made.warning}`;
@@ -89,7 +89,7 @@ export class WindowsGate implements Gate {
       this.held++;
       return r === WAIT_ABANDONED ? 'abandoned' : true;
     }
-    throw new LockError(`waiting for the gate mutex failed: Windows error ${k.GetLastError()}`, 'EGATE');
+    throw new LockError(`waiting for the gate mutex failed: Windows error ${k.GetLastError()}`, 'EGATE', 'other');
   }
 
   leave(): void {

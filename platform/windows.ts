@@ -5,10 +5,9 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import { LockError } from '../src/errors';
-import { windowsError } from './error-text';
+import { LockError, windowsError } from './errors';
 import { kernel32 } from './kernel32';
-import { resolvedPath } from './names';
+import { resolvedPath } from './paths';
 import { objectName, setReleaseEvent, WindowsGate, WindowsReleaseWaiter } from './windows-objects';
 import { walkUp } from './ancestry';
 import { guardedSpawnPlan, processCreationTime } from './windows-process';
@@ -63,7 +62,7 @@ export class WindowsLockHandle implements LockHandle {
     }
     if (k.GetFileType(h) !== FILE_TYPE_DISK) {
       k.CloseHandle(h);
-      throw new LockError(`cannot use '${path}' as a lock file: it is not a regular file`, 'ENOTREG');
+      throw new LockError(`cannot use '${path}' as a lock file: it is not a regular file`, 'ENOTREG', 'not-regular');
     }
     this.handle = h;
   }
@@ -78,7 +77,7 @@ export class WindowsLockHandle implements LockHandle {
 
   private lockAs(mode: LockMode, flags: number): boolean {
     const k = kernel32();
-    if (this.handle === undefined) throw new LockError(`lock file '${this.path}' is closed`, 'EBADF');
+    if (this.handle === undefined) throw new LockError(`lock file '${this.path}' is closed`, 'EBADF', 'closed');
     if (this.held === mode) return true;
     // LockFileEx stacks locks on one handle; switching modes means letting go first.
     if (this.held !== undefined) this.unlock();
@@ -159,7 +158,7 @@ function pathIdentity(file: string, create: boolean): FileIdentity | undefined {
     throw windowsError('inspect', file, code);
   }
   try {
-    if (create && k.GetFileType(h) !== FILE_TYPE_DISK) throw new LockError(`cannot use '${file}' as a lock file: it is not a regular file`, 'ENOTREG');
+    if (create && k.GetFileType(h) !== FILE_TYPE_DISK) throw new LockError(`cannot use '${file}' as a lock file: it is not a regular file`, 'ENOTREG', 'not-regular');
     return handleIdentity(h, file);
   } finally {
     k.CloseHandle(h);
@@ -199,7 +198,7 @@ function openError(p: string, code: number, status: number): LockError {
     } catch {
       // not there, or not ours to look at: the Windows error says enough
     }
-    if (isDirectory) return new LockError(`cannot open lock file '${p}': is a directory`, 'EISDIR');
+    if (isDirectory) return new LockError(`cannot open lock file '${p}': is a directory`, 'EISDIR', 'is-a-directory');
   }
   return windowsError('open', p, code, code === ERROR_SHARING_VIOLATION);
 }
@@ -218,7 +217,7 @@ function canonicalPath(lockfile: string): string {
 function gateIdentity(lockfile: string): FileIdentity {
   const id = pathIdentity(lockfile, true);
   // Only a directory that went away between the lock file's open and this one.
-  if (id === undefined) throw new LockError(`cannot create lock file '${lockfile}': its directory is gone`, 'ENOENT');
+  if (id === undefined) throw new LockError(`cannot create lock file '${lockfile}': its directory is gone`, 'ENOENT', 'not-found');
   return id;
 }
 
@@ -235,6 +234,7 @@ function releaseIdentity(lockfile: string): FileIdentity | undefined {
 }
 
 export const windows: Platform = {
+  name: 'win32',
   lockBackend: () => 'LockFileEx (koffi)',
   openLockHandle: (file) => new WindowsLockHandle(file),
   fileIdentity: (file) => pathIdentity(file, false),

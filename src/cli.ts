@@ -2,10 +2,10 @@
 import './compile-cache';
 import fs = require('node:fs');
 import type { Command } from 'commander';
-import { notADuration, parseDuration } from './duration';
-import { FAILURE_STATUS, USAGE_STATUS } from './errors';
-import { LOG_LEVELS } from './log';
-import type { RunOptions } from './run';
+import { notADuration, parseDuration } from './base/duration';
+import { FAILURE_STATUS, USAGE_STATUS } from './base/errors';
+import { LOG_LEVELS } from './base/log';
+import type { RunOptions } from './commands/run';
 
 function fail(message: string, status: number): never {
   fs.writeSync(2, `piplock: error: ${message}\n`);
@@ -90,7 +90,7 @@ export function parseCommon(argv: readonly string[]): { run: [string[], RunOptio
 }
 
 /** The full command line, with commander; the actions are parameters so that a test can see what it parsed. */
-export function build(onRun = runCommand, onPythonRunner = runPythonRunner): Command {
+export function build(onRun = startRun, onPythonRunner = startPythonRunner): Command {
   // Loaded only here: the common invocations never need it (parseCommon).
   const { Command, InvalidArgumentError, Option } = require('commander') as typeof import('commander');
   const timeoutArg = (text: string): number => {
@@ -137,8 +137,8 @@ export function build(onRun = runCommand, onPythonRunner = runPythonRunner): Com
     .argument('<lockfile>', 'the lock file')
     .option('--json', 'machine-readable output')
     .action(async (lockfile: string, opts: { json?: boolean }) => {
-      const { printStatus } = await import('./status');
-      process.exit(printStatus(lockfile, opts.json === true));
+      const { execute } = require('./commands/status') as typeof import('./commands/status');
+      process.exit(await execute({ lockfile, json: opts.json === true }));
     });
 
   // pw_python_action's runner. Its options are parsed by src/python-runner/args.ts, as python_runner.py's argparse does.
@@ -154,14 +154,15 @@ export function build(onRun = runCommand, onPythonRunner = runPythonRunner): Com
   return program;
 }
 
-async function runCommand(command: string[], opts: RunOptions): Promise<void> {
-  const { run } = require('./run') as typeof import('./run');
-  process.exit(await run(command, opts));
+// Each subcommand's module exports execute(), which returns the exit status; only this file exits.
+async function startRun(command: string[], options: RunOptions): Promise<void> {
+  const { execute } = require('./commands/run') as typeof import('./commands/run');
+  process.exit(await execute({ command, options }));
 }
 
-async function runPythonRunner(args: string[]): Promise<void> {
-  const { pythonRunner } = require('./python-runner/main') as typeof import('./python-runner/main');
-  process.exit(await pythonRunner(args));
+async function startPythonRunner(args: string[]): Promise<void> {
+  const { execute } = require('./commands/python-runner') as typeof import('./commands/python-runner');
+  process.exit(await execute(args));
 }
 
 /** The program: what `piplock ARGS` does. */
@@ -170,8 +171,8 @@ export async function main(): Promise<void> {
   if (typo !== undefined) fail(typo, USAGE_STATUS);
   try {
     const common = parseCommon(process.argv.slice(2));
-    if (common && 'run' in common) await runCommand(...common.run);
-    else if (common) await runPythonRunner(common.pythonRunner);
+    if (common && 'run' in common) await startRun(...common.run);
+    else if (common) await startPythonRunner(common.pythonRunner);
     else await build().parseAsync(process.argv);
   } catch (err) {
       if (err instanceof (require('commander') as typeof import('commander')).CommanderError) process.exit(err.exitCode === 0 ? 0 : USAGE_STATUS);

@@ -2,7 +2,7 @@
  * Per-action cost against Pigweed's python_runner.py (the reference runner),
  * with the lock free, on two paths:
  *
- *   CLI:  node dist/src/cli.js --lockfile pip.lock -- PY -c pass
+ *   CLI:  node dist/bin/piplock.js --lockfile pip.lock -- PY -c pass
  *         vs  PY python_runner.py RUNNER-ARGS -- -c pass
  *   GN:   PY gn/piplock_action.py --node=NODE RUNNER-ARGS --capture-output -- noop.py
  *         vs  PY python_runner.py RUNNER-ARGS --capture-output -- noop.py
@@ -105,7 +105,7 @@ export function actionCost(opts: { runs: number; python: string; reference: stri
       if (fsExt) roots.unshift(['fs-ext', fsExt, undefined]);
       else process.stderr.write(`bench: no fs-ext for Node ${node.version}: its fs-ext rows are missing\n`);
       for (const [flock, root, env] of roots) {
-        const cli = path.join(root, 'dist', 'src', 'cli.js');
+        const cli = path.join(root, 'dist', 'bin', 'piplock.js');
         const launcher = path.join(root, 'gn', 'piplock_action.py');
         const tag = `Node ${node.version}, ${flock}${suffix}`;
         const f = flock + suffix;

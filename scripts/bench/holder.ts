@@ -1,7 +1,7 @@
 // Bench helper: takes the lock through the library, prints "held", keeps it
 // WAIT_MS, then prints the epoch time in ns just before it lets go.
 // usage: holder.js LOCKFILE WAIT_MS
-import { acquire } from '../../src/acquire';
+import { acquire } from '../../src/lock/acquire';
 
 async function main(): Promise<void> {
   const [lockfile, waitMs] = process.argv.slice(2) as [string, string];

@@ -18,7 +18,7 @@ import { actionCost } from './action-cost';
 import { referenceRunner } from './nodes';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
+const CLI = path.join(ROOT, 'dist', 'bin', 'piplock.js');
 const REFERENCE_LOCK = path.join(ROOT, 'scripts', 'reference-lock.py');
 const HOLDER = path.join(__dirname, 'holder.js');
 const args = process.argv.slice(2);
@@ -191,7 +191,7 @@ async function saturation(): Promise<void> {
 
 // ---------------------------------------------------------------- in-process throughput
 async function throughput(): Promise<void> {
-  const { tryAcquire, acquire } = require(path.join(ROOT, 'dist', 'src', 'acquire.js')) as typeof import('../../src/acquire');
+  const { tryAcquire, acquire } = require(path.join(ROOT, 'dist', 'src', 'lock', 'acquire.js')) as typeof import('../../src/lock/acquire');
   const fsExt = require('fs-ext') as { flockSync(fd: number, flags: string): void };
   const lockfile = path.join(tmp(), 'pip.lock');
   const dur = QUICK ? 500 : 2000;

@@ -85,7 +85,7 @@ function rebuildFsExt(node: NodeBuild): string | undefined {
 }
 
 /**
- * A package root from which `node dist/src/cli.js` uses fs-ext with this
+ * A package root from which `node dist/bin/piplock.js` uses fs-ext with this
  * Node: `root` (the project) itself when its fs-ext loads, else a copy of
  * root's dist/ and gn/ in .cache/<label>/ with a rebuilt fs-ext. undefined
  * when fs-ext cannot be had for this Node.

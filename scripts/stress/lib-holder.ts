@@ -5,7 +5,7 @@
 // PIPLOCK_STRESS_NOLOCK=1 (the harness's check-the-checker switch) gives every
 // acquisition a lock file of its own, so that nothing excludes anything.
 import * as fs from 'node:fs';
-import { acquire } from '../../src/acquire';
+import { acquire } from '../../src/lock/acquire';
 
 async function main(): Promise<void> {
   const [lockfile, log, participant, count, exclusivePct, holdMin, holdMax, timeout] = process.argv.slice(2) as [string, string, string, string, string, ...(string | undefined)[]];

@@ -35,7 +35,7 @@ const running = new Set<ChildProcess>();
 /** Starts a holder without waiting for its answer. */
 export function spawnHolder(lockfile: string, mode: LockMode, options: HolderOptions = {}): Holder {
   const flags = [...(options.bare ? ['--bare'] : []), ...(options.try ? ['--try'] : [])];
-  const child = spawn(NODE, [supportScript('holder.js'), lockfile, mode, ...flags], {
+  const child = spawn(NODE, [supportScript('programs/holder.js'), lockfile, mode, ...flags], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });

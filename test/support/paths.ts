@@ -8,7 +8,7 @@ import './sabotage';
 /** The repository root (this file runs as dist/test/support/paths.js). */
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 /** The compiled runner CLI. */
-export const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
+export const CLI = path.join(ROOT, 'dist', 'bin', 'piplock.js');
 export const NODE = process.execPath;
 export const IS_WINDOWS = process.platform === 'win32';
 /** The compiled helper processes of test/support. */
@@ -26,7 +26,7 @@ export function havePython(): boolean {
   return pythonFound;
 }
 
-/** A compiled helper of test/support, e.g. supportScript('holder.js'). */
+/** A compiled helper of test/support, e.g. supportScript('programs/holder.js'). */
 export function supportScript(name: string): string {
   return path.join(SUPPORT, name);
 }

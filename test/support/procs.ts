@@ -33,22 +33,45 @@ export interface Result {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** True when the kill timer had to end it: the process would have run on (a hang). */
+  killed: boolean;
 }
 
-/** Runs a process to its end, collecting its output (pipes between Windows processes work under Wine). */
-export function run(command: string, args: string[], options: SpawnOptions = {}): Promise<Result> {
+export interface RunOptions extends SpawnOptions {
+  /** The kill timer: generous, it bounds a hang and does not measure speed. Default 120 s. */
+  limitMs?: number;
+}
+
+/**
+ * The test suite's process runner: runs a process to its end, collecting its
+ * output (pipes between Windows processes work under Wine), and kills it
+ * after `limitMs`, so that a hang is a failed assertion and not a stuck mocha.
+ */
+export function run(command: string, args: string[], options: RunOptions = {}): Promise<Result> {
+  const { limitMs = 120_000, ...spawnOptions } = options;
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...spawnOptions });
     let stdout = '';
     let stderr = '';
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, limitMs);
     child.stdout!.on('data', (d) => (stdout += d));
     child.stderr!.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr, killed });
+    });
   });
 }
 
-export function runCli(args: string[], options: SpawnOptions = {}): Promise<Result> {
+export function runCli(args: string[], options: RunOptions = {}): Promise<Result> {
   return run(NODE, [CLI, ...args], options);
 }
 

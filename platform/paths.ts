@@ -1,0 +1,71 @@
+import fs = require('node:fs');
+import path = require('node:path');
+import { DirectoryError, posixReason } from './errors';
+
+/**
+ * The files piplock keeps beside a lock file live in one directory,
+ * `<lockfile>.d/`: the POSIX gate (`gate`), the POSIX release signal
+ * (`release`) and the registry of holders and waiters (`<pid>.json`).
+ * The lock file itself stays empty and is never written.
+ */
+export function sideDir(lockfile: string): string {
+  return `${lockfile}.d`;
+}
+
+/**
+ * The lock file's absolute path with symlinks resolved: those of its
+ * directory when the file does not exist yet (the first runner on a new build
+ * directory), so that the name is the same before and after it is created.
+ */
+export function resolvedPath(lockfile: string): string {
+  const p = path.resolve(lockfile);
+  try {
+    return fs.realpathSync.native(p);
+  } catch {
+    try {
+      return path.join(fs.realpathSync.native(path.dirname(p)), path.basename(p));
+    } catch {
+      return p; // no directory either: the resolved path will do
+    }
+  }
+}
+
+function failed(dir: string, err: unknown): DirectoryError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+  return new DirectoryError(dir, code, posixReason(code));
+}
+
+/**
+ * mkdir -p. Node's own recursive mkdirSync spins forever where mkdir answers
+ * ENOENT although the parent exists (under /proc, for one), so this one
+ * retries each level at most once. A file where a directory should be is
+ * ENOTDIR, not EEXIST: that is the problem to report. Throws DirectoryError.
+ */
+export function mkdirs(dir: string): void {
+  try {
+    fs.mkdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (isDirectory(dir)) return;
+      throw new DirectoryError(dir, 'ENOTDIR', 'not-a-directory');
+    }
+    const parent = path.dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw failed(dir, err);
+    mkdirs(parent);
+    try {
+      fs.mkdirSync(dir);
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw failed(dir, again);
+      if (!isDirectory(dir)) throw new DirectoryError(dir, 'ENOTDIR', 'not-a-directory');
+    }
+  }
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return fs.statSync(dir).isDirectory();
+  } catch (err) {
+    throw failed(dir, err);
+  }
+}

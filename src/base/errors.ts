@@ -1,0 +1,61 @@
+/**
+ * Every error piplock reports, and the exit statuses they map to. Each
+ * message is one line, meant to be shown as is after `piplock: error: `.
+ * The platform's own (LockError, DirectoryError) are defined below it, in
+ * platform/errors.ts, and re-exported here: one vocabulary for src/.
+ */
+import type { LockMode } from '../../platform/types';
+import { formatDuration } from './duration';
+
+export { DirectoryError, LockError } from '../../platform/errors';
+export type { LockErrorReason } from '../../platform/errors';
+
+/** Exit status for a usage error, as most command-line tools and argparse use it. */
+export const USAGE_STATUS = 2;
+/** Exit status when the lock could not be taken, and for python-runner's own failures: the reference runner's. */
+export const FAILURE_STATUS = 1;
+/** Exit statuses of a command that could not be started, as the shell gives them. */
+export const NOT_FOUND_STATUS = 127;
+export const CANNOT_EXECUTE_STATUS = 126;
+
+export class LockTimeoutError extends Error {
+  constructor(
+    readonly path: string,
+    readonly mode: LockMode,
+    readonly waitedMs: number,
+  ) {
+    super(`timed out after ${formatDuration(waitedMs)} waiting for ${mode === 'exclusive' ? 'an' : 'a'} ${mode} lock on '${path}'`);
+    this.name = 'LockTimeoutError';
+  }
+}
+
+/** A problem with what the user asked for: exit status 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** A command that could not be started: 127 when it does not exist, 126 when it cannot be executed. */
+export class SpawnError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'SpawnError';
+  }
+}
+
+/**
+ * A `<TARGET_FILE(...)>`-style expression that cannot be expanded: malformed,
+ * or naming a target the .ninja files do not describe. The messages are
+ * python_runner.py's, so that logs read the same after switching.
+ */
+export class ExpressionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExpressionError';
+  }
+}

@@ -1,0 +1,161 @@
+import { platform } from '../../platform';
+import type { LockMode, ReleaseWaiter } from '../../platform';
+import { monotonicMs } from '../base/duration';
+import { LockTimeoutError } from '../base/errors';
+import type { Lock } from './lock';
+import { GatedRequest } from './request';
+import type { WarningKind } from './request';
+
+export type { WarningKind } from './request';
+
+/** The reference runner's limits: 50 ms x attempt between tries, 30 minutes in all. */
+export const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
+export const DEFAULT_BACKOFF_STEP_MS = 50;
+/** How long an open error that may clear by itself (antivirus, a peer deleting the file) is retried before it is reported. */
+export const DEFAULT_TRANSIENT_LIMIT_MS = 5000;
+
+export interface AcquireOptions {
+  /** Default: exclusive. */
+  mode?: LockMode;
+  /** Give up after this long. 0 tries once. Default: 30 minutes. */
+  timeoutMs?: number;
+  /** The n-th wait is n x this. Default: 50 ms. */
+  backoffStepMs?: number;
+  signal?: AbortSignal;
+  /** Called after every try that found the lock busy. */
+  onBusy?: (attempt: number, waitedMs: number) => void;
+  transientLimitMs?: number;
+  /** Called with a one-line warning, e.g. when the gate was taken from an owner that died, and what it is about. */
+  onWarning?: (message: string, kind: WarningKind) => void;
+}
+
+/** How often a shared request retries quickly when only the gate was busy (on Windows another shared request may hold it for microseconds). */
+const GATE_QUICK_RETRIES = 5;
+const GATE_QUICK_RETRY_MS = 2;
+
+const MODES: readonly string[] = ['shared', 'exclusive'];
+
+/** Library arguments are checked before anything is opened or created: a TypeError names the bad one. */
+function checkPath(path: unknown): asserts path is string {
+  if (typeof path !== 'string' || path === '') throw new TypeError(`piplock: the lock file path must be a non-empty string, not ${describe(path)}`);
+  if (path.includes('\0')) throw new TypeError('piplock: the lock file path must not contain a NUL character');
+}
+
+function checkMode(mode: unknown): asserts mode is LockMode {
+  if (!MODES.includes(mode as string)) throw new TypeError(`piplock: mode must be 'shared' or 'exclusive', not ${describe(mode)}`);
+}
+
+function checkOptions(o: AcquireOptions): void {
+  if (typeof o !== 'object' || o === null) throw new TypeError(`piplock: options must be an object, not ${describe(o)}`);
+  if (o.mode !== undefined) checkMode(o.mode);
+  const durations: [string, unknown, number][] = [
+    ['timeoutMs', o.timeoutMs, 0],
+    ['transientLimitMs', o.transientLimitMs, 0],
+    ['backoffStepMs', o.backoffStepMs, Number.MIN_VALUE],
+  ];
+  for (const [name, v, min] of durations) {
+    if (v !== undefined && (typeof v !== 'number' || Number.isNaN(v) || v < min)) {
+      throw new TypeError(`piplock: ${name} must be a number of milliseconds${min > 0 ? ' above 0' : ', 0 or more'}, not ${describe(v)}`);
+    }
+  }
+  if (o.backoffStepMs !== undefined && !Number.isFinite(o.backoffStepMs)) throw new TypeError('piplock: backoffStepMs must be finite');
+  for (const name of ['onBusy', 'onWarning'] as const) {
+    if (o[name] !== undefined && typeof o[name] !== 'function') throw new TypeError(`piplock: ${name} must be a function, not ${describe(o[name])}`);
+  }
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError(`piplock: signal must be an AbortSignal, not ${describe(o.signal)}`);
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === undefined || v === null) return String(v);
+  return typeof v;
+}
+
+/** Takes the lock without waiting; null when it is busy (or an exclusive request is waiting, for a shared one). Throws only on real errors. */
+export function tryAcquire(path: string, mode: LockMode = 'exclusive'): Lock | null {
+  checkPath(path);
+  checkMode(mode);
+  const request = new GatedRequest(path, mode);
+  try {
+    const r = request.tryOnce();
+    return 'lock' in r ? r.lock : null;
+  } finally {
+    request.close();
+  }
+}
+
+/**
+ * Polls with the reference runner's linear backoff until the lock is taken, the timeout
+ * passes (LockTimeoutError) or the signal aborts (its reason is thrown).
+ * Between polls it also listens for the release signal of cooperating
+ * holders, and retries as soon as one lets go.
+ */
+export async function acquire(path: string, options: AcquireOptions = {}): Promise<Lock> {
+  checkPath(path);
+  checkOptions(options);
+  const mode = options.mode ?? 'exclusive';
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const step = options.backoffStepMs ?? DEFAULT_BACKOFF_STEP_MS;
+  const transientLimit = options.transientLimitMs ?? DEFAULT_TRANSIENT_LIMIT_MS;
+  const { signal } = options;
+  const start = monotonicMs();
+  const request = new GatedRequest(path, mode, options.onWarning);
+  let waiter: ReleaseWaiter | undefined;
+  let transientSince: number | undefined;
+  let quickRetries = 0;
+  try {
+    for (let attempt = 1; ; ) {
+      signal?.throwIfAborted();
+      let r = request.tryOnce();
+      if (!('lock' in r) && waiter === undefined && timeoutMs > 0) {
+        // Listen before the next try, so that a release between the two is not missed.
+        waiter = platform.listenForRelease(path);
+        r = request.tryOnce();
+      }
+      if ('lock' in r) return r.lock;
+      const waited = monotonicMs() - start;
+      const remaining = timeoutMs - waited;
+      if (r.atGate && mode === 'shared' && quickRetries < GATE_QUICK_RETRIES && remaining > 0) {
+        quickRetries++;
+        await pause(waiter, GATE_QUICK_RETRY_MS, signal);
+        continue;
+      }
+      quickRetries = 0;
+      if (r.transient) {
+        transientSince ??= waited;
+        if (waited - transientSince >= transientLimit) throw r.transient;
+      } else {
+        transientSince = undefined;
+      }
+      options.onBusy?.(attempt, waited);
+      if (remaining <= 0) throw new LockTimeoutError(path, mode, waited);
+      await pause(waiter, Math.min(step * attempt, remaining), signal);
+      attempt++;
+    }
+  } finally {
+    request.close();
+    waiter?.close();
+  }
+}
+
+async function pause(waiter: ReleaseWaiter | undefined, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    if (waiter) await waiter.wait(ms, signal);
+    // Loaded at the first wait without a release signal, which a free lock never needs.
+    else await (require('node:timers/promises') as typeof import('node:timers/promises')).setTimeout(ms, undefined, { signal });
+  } catch (err) {
+    // timers/promises rejects with a generic AbortError; the caller's reason says more.
+    throw signal?.aborted ? signal.reason : err;
+  }
+}
+
+/** Runs fn while holding the lock, and releases it however fn ends. */
+export async function withLock<T>(path: string, options: AcquireOptions, fn: (lock: Lock) => T | Promise<T>): Promise<T> {
+  if (typeof fn !== 'function') throw new TypeError(`piplock: withLock needs a function to run, not ${describe(fn)}`);
+  const lock = await acquire(path, options);
+  try {
+    return await fn(lock);
+  } finally {
+    lock.release();
+  }
+}

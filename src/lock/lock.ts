@@ -1,0 +1,46 @@
+import type { FileIdentity, LockHandle, LockMode } from '../../platform';
+
+/**
+ * A held lock. Releasing closes the handle, which is what drops the lock, so
+ * a lock can never outlive its handle. `await using` / `using` release it.
+ */
+export class Lock {
+  private handle: LockHandle | undefined;
+  /** The lock file, as given to acquire(). */
+  readonly path: string;
+
+  constructor(handle: LockHandle, readonly mode: LockMode, private readonly onRelease?: () => void) {
+    this.handle = handle;
+    this.path = handle.path;
+  }
+
+  get released(): boolean {
+    return this.handle === undefined;
+  }
+
+  /** Identity of the locked file (undefined once released), to notice the lock file replaced under the holder. */
+  identity(): FileIdentity | undefined {
+    return this.handle?.identity();
+  }
+
+  /** Releases the lock. Idempotent. */
+  release(): void {
+    const h = this.handle;
+    if (h === undefined) return;
+    this.handle = undefined;
+    try {
+      h.unlock();
+    } finally {
+      h.close();
+      this.onRelease?.();
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.release();
+  }
+}

@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import type { SpawnOptions } from 'node:child_process';
+import { describeErrno, platform } from '../../platform';
+import { CANNOT_EXECUTE_STATUS, NOT_FOUND_STATUS, SpawnError } from '../base/errors';
+import type { Logger } from '../base/log';
+
+/** The shell's convention: the child's status, or 128+N for a child killed by signal N. */
+export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  const n = signal ? (require('node:os') as typeof import('node:os')).constants.signals[signal] : undefined;
+  return n === undefined ? 1 : 128 + n;
+}
+
+/**
+ * Runs the command with inherited stdio and resolves with its exit status once
+ * it has exited, passing on the signals the runner receives meanwhile. The
+ * command is started so that it dies with the runner where the OS allows, and
+ * so never runs on without the lock.
+ */
+export function spawnCommand(command: string, args: readonly string[], options: SpawnOptions = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let plan;
+    try {
+      plan = platform.spawnPlan(command, args, options);
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    if ('refused' in plan) {
+      reject(new SpawnError(plan.refused, CANNOT_EXECUTE_STATUS));
+      return;
+    }
+    let child;
+    try {
+      child = spawn(plan.command, plan.args, { stdio: 'inherit', ...options });
+    } finally {
+      plan.spawned();
+    }
+    const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
+    const outlive = (): void => {};
+    for (const sig of platform.forwardSignals) process.on(sig, forward);
+    for (const sig of platform.outliveSignals) process.on(sig, outlive);
+    const done = (): void => {
+      for (const sig of platform.forwardSignals) process.off(sig, forward);
+      for (const sig of platform.outliveSignals) process.off(sig, outlive);
+    };
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      done();
+      if (err.code === 'ENOENT') reject(new SpawnError(`command not found: '${command}'`, NOT_FOUND_STATUS));
+      else if (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'ENOEXEC')
+        reject(new SpawnError(`cannot execute '${command}': ${err.code === 'ENOEXEC' ? 'not an executable format' : 'permission denied'}`, CANNOT_EXECUTE_STATUS));
+      else reject(new SpawnError(`cannot start '${command}': ${describeErrno(err.code)}`, CANNOT_EXECUTE_STATUS));
+    });
+    child.once('exit', (code, signal) => {
+      done();
+      resolve(exitStatus(code, signal));
+    });
+  });
+}
+
+/**
+ * The status of a command start: `start`'s, or, for a command that could not
+ * be started, the shell's 127 or 126 after one error line.
+ */
+export async function reportingSpawnErrors(log: Logger, start: () => Promise<number>): Promise<number> {
+  try {
+    return await start();
+  } catch (err) {
+    if (!(err instanceof SpawnError)) throw err;
+    log.error(err.message);
+    return err.status;
+  }
+}

@@ -1,0 +1,45 @@
+import { platform } from '../../platform';
+import type { LockMode } from '../../platform';
+import { formatDuration } from '../base/duration';
+import { quoteCommand } from '../base/quote';
+import { readRegistry } from './registry';
+
+/** A holder or waiter as `piplock status` shows it. */
+export interface StatusEntry {
+  pid: number;
+  mode: LockMode;
+  state: 'holding' | 'waiting';
+  command: string[];
+  /** ms since the epoch; undefined for a holder piplock did not register. */
+  since?: number;
+  /** False for a holder found only in the kernel's lock table (flock(1), the reference runner). */
+  registered: boolean;
+}
+
+/** Holders and waiters: the registry, plus (Linux) flock holders piplock did not register. */
+export function lockStatus(lockfile: string): StatusEntry[] {
+  const entries: StatusEntry[] = readRegistry(lockfile).map(({ pid, mode, state, command, since }) => ({ pid, mode, state, command, since, registered: true }));
+  const known = new Set(entries.map((e) => e.pid));
+  for (const h of platform.kernelLockHolders(lockfile)) {
+    if (!known.has(h.pid)) entries.push({ ...h, state: 'holding', registered: false });
+  }
+  const order = (e: StatusEntry): number => (e.state === 'holding' ? 0 : 1);
+  return entries.sort((a, b) => order(a) - order(b) || (a.since ?? 0) - (b.since ?? 0));
+}
+
+/** "PID 123 (shared, 2.0 s: python3 x.py), ..." for the waiting notice. */
+export function describeHolders(lockfile: string): string {
+  const holders = lockStatus(lockfile).filter((e) => e.state === 'holding' && e.pid !== process.pid);
+  if (holders.length === 0) {
+    const writer = readRegistry(lockfile).find((e) => e.state === 'waiting' && e.mode === 'exclusive' && e.pid !== process.pid);
+    if (writer) return `an exclusive request is ahead of it: PID ${writer.pid} (${quoteCommand(writer.command)})`;
+    return 'held by a process that piplock does not know (flock(1), the reference runner or another tool)';
+  }
+  const now = Date.now();
+  const shown = holders.slice(0, 5).map((h) => {
+    const age = h.since === undefined ? '' : `, ${formatDuration(now - h.since)}`;
+    return `PID ${h.pid} (${h.mode}${age}: ${quoteCommand(h.command)})`;
+  });
+  const more = holders.length > shown.length ? ` and ${holders.length - shown.length} more` : '';
+  return `held by ${shown.join(', ')}${more}`;
+}

@@ -1,0 +1,150 @@
+import fs = require('node:fs');
+import path = require('node:path');
+import { describeErrno, mkdirs, sideDir } from '../../platform';
+import type { LockMode } from '../../platform';
+import { ownStartTag, processAlive } from './process-identity';
+
+/**
+ * The registry of holders and waiters: one file per runner,
+ * `<lockfile>.d/<pid>.json`, written whole (temporary file, then rename), so
+ * that a reader never sees half an entry. A runner removes its entry when it
+ * lets go; the entry of a runner that was killed stays until a reader (status,
+ * a waiting runner) finds its PID dead and removes it.
+ */
+export interface RegistryEntry {
+  pid: number;
+  mode: LockMode;
+  state: 'holding' | 'waiting';
+  command: string[];
+  /** When it started waiting or holding, ms since the epoch. */
+  since: number;
+  /** Tells this process from a later one with the same PID (Linux: start time; Windows: creation time). */
+  start?: string;
+}
+
+/** An entry is a few hundred bytes; anything far larger is not one of ours. */
+const MAX_ENTRY_BYTES = 64 * 1024;
+const ENTRY_NAME = /^\d+\.json$/;
+
+function entryFile(lockfile: string, pid: number): string {
+  return path.join(sideDir(lockfile), `${pid}.json`);
+}
+
+/** This runner's entry. Best effort: a registry that cannot be written never stops the build. */
+export class Registration {
+  private written = false;
+
+  constructor(
+    private readonly lockfile: string,
+    private readonly mode: LockMode,
+    private readonly command: string[],
+    /** Told, in one line, why the entry could not be written. */
+    private readonly onFailure: (message: string) => void = () => {},
+  ) {}
+
+  set(state: RegistryEntry['state']): void {
+    const entry: RegistryEntry = { pid: process.pid, mode: this.mode, state, command: this.command, since: Date.now(), start: ownStartTag() };
+    const file = entryFile(this.lockfile, process.pid);
+    const tmp = `${path.dirname(file)}${path.sep}.${process.pid}.tmp`;
+    try {
+      try {
+        fs.writeFileSync(tmp, JSON.stringify(entry));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        mkdirs(path.dirname(file));
+        fs.writeFileSync(tmp, JSON.stringify(entry));
+      }
+      fs.renameSync(tmp, file);
+      this.written = true;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      this.onFailure(`piplock status will not list this runner: cannot write '${e.path ?? file}': ${describeErrno(e.code)}`);
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        // never written
+      }
+    }
+  }
+
+  remove(): void {
+    if (!this.written) return;
+    this.written = false;
+    try {
+      fs.unlinkSync(entryFile(this.lockfile, process.pid));
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Whether a parsed registry file has the shape of an entry (a truncated or foreign file must not crash a reader). */
+function isEntry(e: unknown): e is RegistryEntry {
+  if (typeof e !== 'object' || e === null) return false;
+  const r = e as Record<string, unknown>;
+  return (
+    Number.isInteger(r.pid) && (r.pid as number) > 0 && (r.mode === 'shared' || r.mode === 'exclusive') &&
+    (r.state === 'holding' || r.state === 'waiting') && Array.isArray(r.command) && r.command.every((a) => typeof a === 'string') &&
+    typeof r.since === 'number' && (r.start === undefined || typeof r.start === 'string')
+  );
+}
+
+/**
+ * The text of a registry file, read as untrusted input: a regular file only,
+ * never through a symlink, never blocking (a FIFO or a device named like an
+ * entry), and never more than MAX_ENTRY_BYTES. Undefined otherwise.
+ */
+function readEntryText(file: string): string | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (fs.constants.O_NOFOLLOW ?? 0));
+  } catch {
+    return undefined; // removed meanwhile, a symlink, or not ours to read
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.size > MAX_ENTRY_BYTES) return undefined;
+    const buf = Buffer.alloc(st.size);
+    const n = fs.readSync(fd, buf, 0, st.size, 0);
+    return buf.toString('utf8', 0, n);
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The live registry entries of `lockfile`; removes the entries of dead runners. */
+export function readRegistry(lockfile: string): RegistryEntry[] {
+  const dir = sideDir(lockfile);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: RegistryEntry[] = [];
+  for (const name of names) {
+    if (!ENTRY_NAME.test(name)) continue;
+    const file = path.join(dir, name);
+    const text = readEntryText(file);
+    if (text === undefined) continue;
+    let e: unknown;
+    try {
+      e = JSON.parse(text);
+    } catch {
+      continue;
+    }
+    if (!isEntry(e) || `${e.pid}.json` !== name) continue; // corrupt or foreign: ignored, never a crash
+    if (processAlive(e.pid, e.start)) {
+      out.push(e);
+    } else {
+      try {
+        fs.unlinkSync(file);
+      } catch {
+        // another reader was first
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,59 @@
+import { platform, sameIdentity } from '../../platform';
+import type { FileIdentity } from '../../platform';
+import { tryAcquire } from '../lock/acquire';
+import type { Lock } from '../lock/lock';
+
+/** How often a holder checks that its lock file is still in place. One stat: negligible. */
+export const WATCH_INTERVAL_MS = 200;
+
+/**
+ * While a lock is held, checks that the path still names the locked file.
+ * A lock file deleted or renamed under a holder breaks exclusion: a newcomer
+ * opens (creates) a different file at the path and locks that one. Nothing
+ * can stop that from the holder's side, so the watch narrows it: it says so
+ * on stderr, and takes the lock, in the same mode, on the file now at the
+ * path as well (creating it if need be), so that from then on newcomers wait
+ * again. If someone got there first, it says exclusion is broken and tries
+ * again at the next check. Returns a function that stops the watch and
+ * releases what it took.
+ */
+export function watchLockFile(lock: Lock, path: string, warn: (message: string) => void, intervalMs = WATCH_INTERVAL_MS): () => void {
+  const first = lock.identity();
+  if (first === undefined) return () => {};
+  const known: FileIdentity[] = [first];
+  const extra: Lock[] = [];
+  let reported: 'replaced' | 'broken' | 'error' | undefined;
+  const say = (kind: 'replaced' | 'broken' | 'error', message: string): void => {
+    if (reported === kind) return;
+    reported = kind;
+    warn(message);
+  };
+  const check = (): void => {
+    let now: FileIdentity | undefined;
+    try {
+      now = platform.fileIdentity(path);
+    } catch {
+      now = undefined;
+    }
+    if (now !== undefined && known.some((k) => sameIdentity(k, now))) return;
+    say('replaced', `the lock file '${path}' was ${now === undefined ? 'removed' : 'replaced'} while held; taking the ${lock.mode} lock on the new file too`);
+    try {
+      const again = tryAcquire(path, lock.mode);
+      if (again === null) {
+        say('broken', `the lock file '${path}' was replaced while held and another process has locked the new one: exclusion is not guaranteed until one of them lets go`);
+        return;
+      }
+      extra.push(again);
+      known.push(again.identity()!);
+      reported = undefined;
+    } catch (err) {
+      say('error', `the lock file '${path}' was replaced while held and cannot be locked again: ${(err as Error).message}`);
+    }
+  };
+  const timer = setInterval(check, intervalMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    for (const l of extra.splice(0)) l.release();
+  };
+}

@@ -1,0 +1,175 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { platform } from '../../platform';
+import { childEnv, HELD_ENV, nestedDecision, parseHeld } from '../../src/runner/held-env';
+import { IS_WINDOWS } from '../support/paths';
+import { linkedDir, tmpDir } from '../support/procs';
+
+describe('PIPLOCK_HELD: the locks a runner tells its child about', function () {
+  it('reads nothing from an unset or empty value', function () {
+    assert.deepEqual(parseHeld(undefined), { held: [], malformed: 0 });
+    assert.deepEqual(parseHeld(''), { held: [], malformed: 0 });
+  });
+
+  it('reads one lock per line: mode, holder PID, start tag, and the path after the third colon (a drive letter stays in it)', function () {
+    assert.deepEqual(parseHeld('shared:12:345:/b/pip.lock\nexclusive:7::c:\\out\\pip.lock'), {
+      held: [
+        { mode: 'shared', pid: 12, start: '345', path: '/b/pip.lock' },
+        { mode: 'exclusive', pid: 7, start: '', path: 'c:\\out\\pip.lock' },
+      ],
+      malformed: 0,
+    });
+  });
+
+  it('counts the lines that are not <shared|exclusive>:<pid>:<start>:<path>, the older <mode>:<path> included', function () {
+    assert.deepEqual(parseHeld('bogus:1:2:/x\n:1:2:/x\nno colon\nShared:1:2:/x\nexclusive:/old\nshared:x:2:/x\n\nexclusive:3:4:/kept'), {
+      held: [{ mode: 'exclusive', pid: 3, start: '4', path: '/kept' }],
+      malformed: 6,
+    });
+  });
+});
+
+describe('a nested runner decides from its ancestors\' locks', function () {
+  let dir: string;
+  let lockfile: string;
+  let canonical: string;
+  /** PID and start tag of this process's nearest ancestor, as a line of a runner above it would name them. */
+  let parent: string;
+  /** The same where there is one, else a well-formed stand-in, for lines whose holder does not matter. */
+  let someone: string;
+  before(function () {
+    dir = tmpDir();
+    lockfile = path.join(dir, 'pip.lock');
+    canonical = platform.canonicalPath(lockfile);
+    const [ancestor] = platform.ancestors();
+    parent = ancestor === undefined ? '' : `${ancestor}:${platform.startTag(ancestor) ?? ''}`;
+    someone = parent === '' ? '1:' : parent;
+  });
+  /** Under Wine the test process is a top-level Windows process, with no parent to name; test/nested.test.ts nests real runners there. */
+  function needAncestor(this: Mocha.Context): void {
+    if (parent === '') this.skip();
+  }
+  const env = (value: string): NodeJS.ProcessEnv => ({ [HELD_ENV]: value });
+  const NOT_BACKED = /PIPLOCK_HELD says this lock is held, but no running ancestor piplock holds it/;
+
+  it('locks, without a word, when no ancestor holds anything, or holds only other files', function () {
+    assert.deepEqual(nestedDecision(lockfile, 'shared', {}), { action: 'lock' });
+    assert.deepEqual(nestedDecision(lockfile, 'exclusive', env('')), { action: 'lock' });
+    assert.deepEqual(nestedDecision(lockfile, 'exclusive', env(`exclusive:${someone}:${platform.canonicalPath(path.join(dir, 'other.lock'))}`)), { action: 'lock' });
+  });
+
+  it('inherits a lock an ancestor holds in a mode that covers the request', function () {
+    needAncestor.call(this);
+    assert.deepEqual(nestedDecision(lockfile, 'shared', env(`shared:${parent}:${canonical}`)), { action: 'inherited' });
+    assert.deepEqual(nestedDecision(lockfile, 'shared', env(`exclusive:${parent}:${canonical}`)), { action: 'inherited' });
+    assert.deepEqual(nestedDecision(lockfile, 'exclusive', env(`exclusive:${parent}:${canonical}`)), { action: 'inherited' });
+    assert.deepEqual(nestedDecision(lockfile, 'exclusive', env(`shared:${parent}:${canonical}\nexclusive:${parent}:${canonical}`)), { action: 'inherited' });
+  });
+
+  it('locks, with a warning, when the line is not backed: not an ancestor, another start tag, or the older format', function () {
+    const notAncestor = `exclusive:${process.pid}:${platform.startTag(process.pid) ?? ''}:${canonical}`;
+    const [ancestor] = platform.ancestors();
+    const otherStart = `exclusive:${ancestor}:1:${canonical}`;
+    for (const value of [notAncestor, `exclusive:${canonical}`, `exclusive:999999999::${canonical}`]) {
+      const d = nestedDecision(lockfile, 'exclusive', env(value));
+      assert.equal(d.action, 'lock', value);
+      assert.match((d as { warning?: string }).warning ?? '', NOT_BACKED, value);
+    }
+    if (ancestor !== undefined && platform.startTag(ancestor) !== undefined) {
+      const d = nestedDecision(lockfile, 'shared', env(otherStart));
+      assert.equal(d.action, 'lock', 'a start tag that is not the process\'s: its PID was reused');
+      assert.match((d as { warning?: string }).warning ?? '', NOT_BACKED);
+    }
+  });
+
+  it('knows the lock under another spelling of the same file (relative, with ..)', function () {
+    needAncestor.call(this);
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      assert.deepEqual(nestedDecision(path.join('sub', '..', 'pip.lock'), 'shared', env(`shared:${parent}:${canonical}`)), { action: 'inherited' });
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('refuses exclusive inside a shared ancestor: it would wait for itself', function () {
+    needAncestor.call(this);
+    assert.deepEqual(nestedDecision(lockfile, 'exclusive', env(`shared:${parent}:${canonical}`)), {
+      action: 'refuse',
+      error: `cannot take an exclusive lock on '${lockfile}': this process runs under a shared lock on it, held by an ancestor piplock (PIPLOCK_HELD), and would wait for itself`,
+    });
+  });
+
+  it("tells the child its lock last, as this process's, keeps the ancestors' other locks, and drops an older line for the same file", function () {
+    const other = platform.canonicalPath(path.join(dir, 'other.lock'));
+    const me = `${process.pid}:${platform.startTag(process.pid) ?? ''}`;
+    const before = { PATH: '/bin', [HELD_ENV]: `shared:${someone}:${other}\nshared:${someone}:${canonical}` };
+    const after = childEnv(lockfile, 'exclusive', before);
+    assert.deepEqual(after, { PATH: '/bin', [HELD_ENV]: `shared:${someone}:${other}\nexclusive:${me}:${canonical}` });
+    assert.equal(before[HELD_ENV], `shared:${someone}:${other}\nshared:${someone}:${canonical}`, 'the given environment is left alone');
+    assert.deepEqual(childEnv(lockfile, 'shared', {}), { [HELD_ENV]: `shared:${me}:${canonical}` });
+  });
+
+  it('names the lock by its canonical path in the child', function () {
+    const me = `${process.pid}:${platform.startTag(process.pid) ?? ''}`;
+    assert.equal(childEnv(path.join(dir, '.', 'pip.lock'), 'shared', {})[HELD_ENV], `shared:${me}:${canonical}`);
+    assert.ok(path.isAbsolute(canonical));
+    assert.equal(canonical, fold(path.join(fs.realpathSync.native(dir), 'pip.lock')));
+  });
+});
+
+/**
+ * How canonicalPath spells a name: lower-cased on macOS; elsewhere as given,
+ * which on Windows is as the file system stores it once the file exists.
+ */
+function fold(p: string): string {
+  return process.platform === 'darwin' ? p.toLowerCase() : p;
+}
+
+describe('the canonical path of a lock file', function () {
+  it('resolves a relative path against the working directory', function () {
+    const dir = tmpDir();
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      assert.equal(platform.canonicalPath('pip.lock'), fold(path.join(fs.realpathSync.native(dir), 'pip.lock')));
+      assert.equal(platform.canonicalPath(path.join('a', '..', 'pip.lock')), fold(path.join(fs.realpathSync.native(dir), 'pip.lock')));
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('resolves a symlinked (or junction) directory, for a file that exists and for one not yet created', function () {
+    const { real, link } = linkedDir(this);
+    const expected = fold(path.join(fs.realpathSync.native(real), 'pip.lock'));
+    assert.equal(platform.canonicalPath(path.join(link, 'pip.lock')), expected, 'not yet created');
+    fs.writeFileSync(path.join(real, 'pip.lock'), '');
+    assert.equal(platform.canonicalPath(path.join(link, 'pip.lock')), expected, 'existing');
+  });
+
+  it('resolves a symlink to the file itself to its target', function () {
+    if (IS_WINDOWS) this.skip(); // file symlinks need a privilege on Windows, and Wine makes them as POSIX links
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'real.lock'), '');
+    fs.symlinkSync(path.join(dir, 'real.lock'), path.join(dir, 'pip.lock'));
+    assert.equal(platform.canonicalPath(path.join(dir, 'pip.lock')), fold(path.join(fs.realpathSync.native(dir), 'real.lock')));
+  });
+
+  it('keeps a path whose directory does not exist either, made absolute', function () {
+    const dir = tmpDir();
+    const missing = path.join(dir, 'no', 'such', 'dir', 'pip.lock');
+    assert.equal(platform.canonicalPath(missing), fold(path.resolve(missing)));
+  });
+
+  it('gives two spellings of an existing file one name only where the file system ignores case (Windows: as stored; macOS: lower-cased)', function () {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'pip.lock'), '');
+    const upper = platform.canonicalPath(path.join(dir, 'PIP.lock'));
+    const lower = platform.canonicalPath(path.join(dir, 'pip.lock'));
+    assert.ok(lower.endsWith(`${path.sep}pip.lock`), lower);
+    if (IS_WINDOWS || process.platform === 'darwin') assert.equal(upper, lower);
+    else assert.notEqual(upper, lower);
+  });
+});
