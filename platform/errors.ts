@@ -88,7 +88,11 @@ export function posixReason(code: string | undefined): LockErrorReason {
 
 /** e.g. "cannot open lock file 'x': permission denied (EACCES)". */
 export function posixError(action: string, path: string, code: string | undefined): LockError {
-  return new LockError(`cannot ${action} lock file '${path}': ${describeErrno(code)}`, code ?? 'EUNKNOWN', posixReason(code));
+  return new LockError(
+    `cannot ${action} lock file '${path}': ${describeErrno(code)}`,
+    code ?? 'EUNKNOWN',
+    posixReason(code),
+  );
 }
 
 const WINDOWS: Record<number, [string, LockErrorReason]> = {
@@ -113,5 +117,10 @@ export function windowsReason(code: number): LockErrorReason {
 
 export function windowsError(action: string, path: string, code: number, transient = false): LockError {
   const text = WINDOWS[code]?.[0] ?? 'unexpected error';
-  return new LockError(`cannot ${action} lock file '${path}': ${text} (Windows error ${code})`, String(code), windowsReason(code), transient);
+  return new LockError(
+    `cannot ${action} lock file '${path}': ${text} (Windows error ${code})`,
+    String(code),
+    windowsReason(code),
+    transient,
+  );
 }

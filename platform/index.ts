@@ -26,4 +26,13 @@ export { DirectoryError, LockError, describeErrno } from './errors';
 export type { LockErrorReason } from './errors';
 export { mkdirs, sideDir } from './paths';
 export { sameIdentity } from './types';
-export type { FileIdentity, Gate, KernelLockHolder, LockHandle, LockMode, Platform, ReleaseWaiter, SpawnPlan } from './types';
+export type {
+  FileIdentity,
+  Gate,
+  KernelLockHolder,
+  LockHandle,
+  LockMode,
+  Platform,
+  ReleaseWaiter,
+  SpawnPlan,
+} from './types';

@@ -13,7 +13,15 @@ type Handle = unknown;
 export type SecurityAttributes = { nLength: number; lpSecurityDescriptor: unknown; bInheritHandle: number } | null;
 
 export interface Kernel32 {
-  CreateFileW(name: string, access: number, share: number, sa: null, disposition: number, flags: number, template: null): Handle;
+  CreateFileW(
+    name: string,
+    access: number,
+    share: number,
+    sa: null,
+    disposition: number,
+    flags: number,
+    template: null,
+  ): Handle;
   LockFileEx(h: Handle, flags: number, reserved: number, lenLow: number, lenHigh: number, ov: object): boolean;
   UnlockFileEx(h: Handle, reserved: number, lenLow: number, lenHigh: number, ov: object): boolean;
   GetFileType(h: Handle): number;
@@ -116,9 +124,15 @@ export function kernel32(): Kernel32 {
     PeakProcessMemoryUsed: 'uintptr_t',
     PeakJobMemoryUsed: 'uintptr_t',
   });
-  const SECURITY_ATTRIBUTES = koffi.struct({ nLength: 'uint32_t', lpSecurityDescriptor: 'void *', bInheritHandle: 'int32_t' });
+  const SECURITY_ATTRIBUTES = koffi.struct({
+    nLength: 'uint32_t',
+    lpSecurityDescriptor: 'void *',
+    bInheritHandle: 'int32_t',
+  });
   const raw = (ret: unknown, name: string, args: unknown[]) =>
-    lib.func('__stdcall', name, ret as string, args as string[]) as unknown as ((...a: unknown[]) => never) & { async: (...a: unknown[]) => void };
+    lib.func('__stdcall', name, ret as string, args as string[]) as unknown as ((...a: unknown[]) => never) & {
+      async: (...a: unknown[]) => void;
+    };
   // BOOL is int32 on the wire and a JS boolean for callers, as an argument and as a result.
   const ints = (a: unknown[]): unknown[] => a.map((x) => (typeof x === 'boolean' ? Number(x) : x));
   const fn = (ret: string, name: string, args: unknown[]) => {
@@ -152,19 +166,40 @@ export function kernel32(): Kernel32 {
   const TH32CS_SNAPPROCESS = 0x2;
   const inoutOverlapped = koffi.inout(koffi.pointer(OVERLAPPED));
   const sa = koffi.pointer(SECURITY_ATTRIBUTES);
-  const setInformationJobObject = bool('SetInformationJobObject', ['void *', 'int', koffi.pointer(JOBOBJECT_EXTENDED_LIMIT_INFORMATION), 'uint32_t']);
+  const setInformationJobObject = bool('SetInformationJobObject', [
+    'void *',
+    'int',
+    koffi.pointer(JOBOBJECT_EXTENDED_LIMIT_INFORMATION),
+    'uint32_t',
+  ]);
   const jobLimitsSize = koffi.sizeof(JOBOBJECT_EXTENDED_LIMIT_INFORMATION);
   const ntdll = koffi.load('ntdll.dll');
   const rtlGetLastNtStatus = ntdll.func('__stdcall', 'RtlGetLastNtStatus', 'uint32_t', []) as unknown as () => number;
   let convertSddl: ((sddl: string, revision: number, sd: unknown[], size: null) => number) | undefined;
   const descriptors = new Map<string, unknown>();
   k32 = {
-    CreateFileW: raw('void *', 'CreateFileW', ['str16', 'uint32_t', 'uint32_t', 'void *', 'uint32_t', 'uint32_t', 'void *']),
+    CreateFileW: raw('void *', 'CreateFileW', [
+      'str16',
+      'uint32_t',
+      'uint32_t',
+      'void *',
+      'uint32_t',
+      'uint32_t',
+      'void *',
+    ]),
     LockFileEx: bool('LockFileEx', ['void *', 'uint32_t', 'uint32_t', 'uint32_t', 'uint32_t', inoutOverlapped]),
     UnlockFileEx: bool('UnlockFileEx', ['void *', 'uint32_t', 'uint32_t', 'uint32_t', inoutOverlapped]),
     GetFileType: raw('uint32_t', 'GetFileType', ['void *']),
-    GetFileInformationByHandle: bool('GetFileInformationByHandle', ['void *', koffi.out(koffi.pointer(BY_HANDLE_FILE_INFORMATION))]),
-    GetFileInformationByHandleEx: bool('GetFileInformationByHandleEx', ['void *', 'int', '_Out_ uint8_t *', 'uint32_t']),
+    GetFileInformationByHandle: bool('GetFileInformationByHandle', [
+      'void *',
+      koffi.out(koffi.pointer(BY_HANDLE_FILE_INFORMATION)),
+    ]),
+    GetFileInformationByHandleEx: bool('GetFileInformationByHandleEx', [
+      'void *',
+      'int',
+      '_Out_ uint8_t *',
+      'uint32_t',
+    ]),
     CloseHandle: bool('CloseHandle', ['void *']),
 
     CreateMutexW: fn('void *', 'CreateMutexW', [sa, 'int32_t', 'str16']),
@@ -178,12 +213,23 @@ export function kernel32(): Kernel32 {
 
     CreateJobObjectW: raw('void *', 'CreateJobObjectW', ['void *', 'void *']),
     setJobLimitFlags: (job, flags) =>
-      setInformationJobObject(job, JobObjectExtendedLimitInformation, { BasicLimitInformation: { LimitFlags: flags } }, jobLimitsSize),
+      setInformationJobObject(
+        job,
+        JobObjectExtendedLimitInformation,
+        { BasicLimitInformation: { LimitFlags: flags } },
+        jobLimitsSize,
+      ),
     AssignProcessToJobObject: bool('AssignProcessToJobObject', ['void *', 'void *']),
     GetCurrentProcess: raw('void *', 'GetCurrentProcess', []),
     OpenProcess: fn('void *', 'OpenProcess', ['uint32_t', 'int32_t', 'uint32_t']),
     // A FILETIME is two 32-bit halves of a 64-bit count: read as one uint64 on little-endian x64 and arm64.
-    GetProcessTimes: bool('GetProcessTimes', ['void *', '_Out_ uint64_t *', '_Out_ uint64_t *', '_Out_ uint64_t *', '_Out_ uint64_t *']),
+    GetProcessTimes: bool('GetProcessTimes', [
+      'void *',
+      '_Out_ uint64_t *',
+      '_Out_ uint64_t *',
+      '_Out_ uint64_t *',
+      '_Out_ uint64_t *',
+    ]),
 
     parentPids() {
       const h = snapshot(TH32CS_SNAPPROCESS, 0);
@@ -192,7 +238,8 @@ export function kernel32(): Kernel32 {
         const entry = Buffer.alloc(entrySize);
         entry.writeUInt32LE(entrySize, 0);
         const parents = new Map<number, number>();
-        for (let ok = first(h, entry); ok; ok = next(h, entry)) parents.set(entry.readUInt32LE(pidAt), entry.readUInt32LE(ppidAt));
+        for (let ok = first(h, entry); ok; ok = next(h, entry))
+          parents.set(entry.readUInt32LE(pidAt), entry.readUInt32LE(ppidAt));
         return parents;
       } finally {
         close(h);
@@ -206,7 +253,12 @@ export function kernel32(): Kernel32 {
       try {
         convertSddl ??= koffi
           .load('advapi32.dll')
-          .func('__stdcall', 'ConvertStringSecurityDescriptorToSecurityDescriptorW', 'int32_t', ['str16', 'uint32_t', '_Out_ void **', 'void *']) as never;
+          .func('__stdcall', 'ConvertStringSecurityDescriptorToSecurityDescriptorW', 'int32_t', [
+            'str16',
+            'uint32_t',
+            '_Out_ void **',
+            'void *',
+          ]) as never;
         const out: unknown[] = [null];
         if (convertSddl!(sddl, SDDL_REVISION_1, out, null) !== 0) sd = out[0];
       } catch {

@@ -19,7 +19,8 @@ export function loadKoffi(): typeof import('koffi') {
     const file = nativeModule();
     const module = { exports: {} as Record<string, unknown> };
     process.dlopen(module, file);
-    if (typeof module.exports.load === 'function' && typeof module.exports.errno === 'function') koffi = module.exports as unknown as typeof import('koffi');
+    if (typeof module.exports.load === 'function' && typeof module.exports.errno === 'function')
+      koffi = module.exports as unknown as typeof import('koffi');
   } catch {
     // fall back to koffi's entry point
   }
@@ -41,11 +42,16 @@ function nativeModule(): string {
   for (const dir of module.paths) {
     if (!fs.existsSync(path.join(dir, 'koffi', 'package.json'))) continue;
     // Inside koffi first: npm nests the platform package there when the one beside koffi is another version.
-    for (const file of [path.join(dir, 'koffi', 'node_modules', '@koromix', `koffi-${tag}`, inPackage), path.join(dir, '@koromix', `koffi-${tag}`, inPackage)]) {
+    for (const file of [
+      path.join(dir, 'koffi', 'node_modules', '@koromix', `koffi-${tag}`, inPackage),
+      path.join(dir, '@koromix', `koffi-${tag}`, inPackage),
+    ]) {
       if (fs.existsSync(file)) return file;
     }
     break;
   }
-  const pkg = require.resolve(`@koromix/koffi-${tag}/package.json`, { paths: [path.dirname(require.resolve('koffi'))] });
+  const pkg = require.resolve(`@koromix/koffi-${tag}/package.json`, {
+    paths: [path.dirname(require.resolve('koffi'))],
+  });
   return path.join(path.dirname(pkg), inPackage);
 }

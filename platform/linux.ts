@@ -51,7 +51,10 @@ function kernelLockHolders(file: string): KernelLockHolder[] {
     const pid = Number(f[4]);
     let command: string[] = [];
     try {
-      command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+      command = fs
+        .readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+        .split('\0')
+        .filter((a) => a !== '');
     } catch {
       // gone meanwhile
     }
@@ -105,7 +108,16 @@ export function findExecutable(command: string, pathVar: string | undefined, cwd
 }
 
 /** ELF e_machine of each Node architecture. */
-const ELF_MACHINE: Record<string, number> = { x64: 62, arm64: 183, ia32: 3, arm: 40, riscv64: 243, ppc64: 21, s390x: 22, loong64: 258 };
+const ELF_MACHINE: Record<string, number> = {
+  x64: 62,
+  arm64: 183,
+  ia32: 3,
+  arm: 40,
+  riscv64: 243,
+  ppc64: 21,
+  s390x: 22,
+  loong64: 258,
+};
 
 /**
  * Why the kernel would refuse to run `file`, for the two refusals that the
@@ -129,7 +141,8 @@ function refusal(file: string, depth = 0): string | undefined {
   }
   if (head[0] === 0x23 && head[1] === 0x21) {
     const interpreter = head.toString('latin1', 2).split('\n')[0]!.trim().split(/[ \t]/)[0] ?? '';
-    if (!interpreter.startsWith('/') || !isExecutableFile(interpreter)) return `its interpreter '${interpreter}' (on its #! line) cannot be run`;
+    if (!interpreter.startsWith('/') || !isExecutableFile(interpreter))
+      return `its interpreter '${interpreter}' (on its #! line) cannot be run`;
     return depth < 3 ? refusal(interpreter, depth + 1) : undefined;
   }
   if (head.length >= 4 && head.readUInt32BE(0) === 0x7f454c46) return elfRefusal(head, file);
@@ -141,18 +154,26 @@ function elfRefusal(head: Buffer, file: string): string | undefined {
   const wide = process.arch.endsWith('64');
   const machine = ELF_MACHINE[process.arch];
   const size = wide ? 64 : 52;
-  if (head.length < size || head[4] !== (wide ? 2 : 1) || head[5] !== 1 || head[6] !== 1) return 'it is not an executable for this machine';
+  if (head.length < size || head[4] !== (wide ? 2 : 1) || head[5] !== 1 || head[6] !== 1)
+    return 'it is not an executable for this machine';
   if (machine !== undefined && head.readUInt16LE(18) !== machine) return 'it is an executable for another machine';
   const type = head.readUInt16LE(16);
   const phoff = wide ? Number(head.readBigUInt64LE(32)) : head.readUInt32LE(28);
-  const [ehsize, phentsize, phnum] = wide ? [head.readUInt16LE(52), head.readUInt16LE(54), head.readUInt16LE(56)] : [head.readUInt16LE(40), head.readUInt16LE(42), head.readUInt16LE(44)];
+  const [ehsize, phentsize, phnum] = wide
+    ? [head.readUInt16LE(52), head.readUInt16LE(54), head.readUInt16LE(56)]
+    : [head.readUInt16LE(40), head.readUInt16LE(42), head.readUInt16LE(44)];
   let length = Infinity;
   try {
     length = fs.statSync(file).size;
   } catch {
     // judged on the header alone
   }
-  const valid = (type === 2 || type === 3) && ehsize === size && phentsize === (wide ? 56 : 32) && phnum > 0 && phoff + phnum * phentsize <= length;
+  const valid =
+    (type === 2 || type === 3) &&
+    ehsize === size &&
+    phentsize === (wide ? 56 : 32) &&
+    phnum > 0 &&
+    phoff + phnum * phentsize <= length;
   return valid ? undefined : 'it is not a valid executable (a damaged ELF file)';
 }
 

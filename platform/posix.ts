@@ -50,7 +50,8 @@ export class PosixLockHandle implements LockHandle {
     try {
       const st = fs.fstatSync(this.fd);
       if (st.isDirectory()) throw posixError('open', path, 'EISDIR');
-      if (!st.isFile()) throw new LockError(`cannot use '${path}' as a lock file: it is not a regular file`, 'ENOTREG', 'not-regular');
+      if (!st.isFile())
+        throw new LockError(`cannot use '${path}' as a lock file: it is not a regular file`, 'ENOTREG', 'not-regular');
     } catch (err) {
       fs.closeSync(this.fd);
       throw err;
@@ -220,7 +221,8 @@ function ancestorsFromPs(): number[] {
   const parent = new Map<number, number>();
   for (const line of text.split('\n')) {
     const [pid, ppid] = line.trim().split(/\s+/).map(Number);
-    if (pid !== undefined && ppid !== undefined && Number.isInteger(pid) && Number.isInteger(ppid)) parent.set(pid, ppid);
+    if (pid !== undefined && ppid !== undefined && Number.isInteger(pid) && Number.isInteger(ppid))
+      parent.set(pid, ppid);
   }
   return walkUp(process.ppid, (pid) => parent.get(pid));
 }

@@ -43,7 +43,10 @@ function securityAttributes(): SecurityAttributes {
  * where that is refused, `Local\name`, seen only by processes of the caller's
  * logon session, with a warning saying so.
  */
-function createNamed(name: string, create: (sa: SecurityAttributes, fullName: string) => unknown): { handle: unknown; warning?: string } {
+function createNamed(
+  name: string,
+  create: (sa: SecurityAttributes, fullName: string) => unknown,
+): { handle: unknown; warning?: string } {
   const k = kernel32();
   const sa = securityAttributes();
   const global = create(sa, `Global\\${name}`);
@@ -73,7 +76,11 @@ export class WindowsGate implements Gate {
     const made = createNamed(name, (sa, fullName) => k.CreateMutexW(sa, false, fullName));
     if (k.isNull(made.handle)) {
       const code = k.GetLastError();
-      throw new LockError(`cannot create the gate mutex '${name}' for lock file '${lockfile}': Windows error ${code}`, String(code), windowsReason(code));
+      throw new LockError(
+        `cannot create the gate mutex '${name}' for lock file '${lockfile}': Windows error ${code}`,
+        String(code),
+        windowsReason(code),
+      );
     }
     this.handle = made.handle;
     if (made.warning !== undefined) this.warning = `the writer-preference gate of '${lockfile}': ${made.warning}`;

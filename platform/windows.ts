@@ -55,7 +55,15 @@ export class WindowsLockHandle implements LockHandle {
 
   constructor(readonly path: string) {
     const k = kernel32();
-    const h = k.CreateFileW(win32Name(path), GENERIC_READ, FILE_SHARE_ALL, null, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, null);
+    const h = k.CreateFileW(
+      win32Name(path),
+      GENERIC_READ,
+      FILE_SHARE_ALL,
+      null,
+      OPEN_ALWAYS,
+      FILE_ATTRIBUTE_NORMAL,
+      null,
+    );
     if (k.isInvalid(h)) {
       const code = k.GetLastError();
       throw openError(path, code, k.RtlGetLastNtStatus());
@@ -133,7 +141,8 @@ export function handleIdentity(h: unknown, file: string): FileIdentity {
     return { dev: id.readBigUInt64LE(0), ino: id.readBigUInt64LE(8) | (id.readBigUInt64LE(16) << 64n) };
   }
   const code = k.GetLastError();
-  if (code !== ERROR_INVALID_PARAMETER && code !== ERROR_INVALID_FUNCTION && code !== ERROR_NOT_SUPPORTED) throw windowsError('inspect', file, code);
+  if (code !== ERROR_INVALID_PARAMETER && code !== ERROR_INVALID_FUNCTION && code !== ERROR_NOT_SUPPORTED)
+    throw windowsError('inspect', file, code);
   const info: Record<string, number> = {};
   if (!k.GetFileInformationByHandle(h, info)) throw windowsError('inspect', file, k.GetLastError());
   return {
@@ -151,14 +160,23 @@ export function handleIdentity(h: unknown, file: string): FileIdentity {
  */
 function pathIdentity(file: string, create: boolean): FileIdentity | undefined {
   const k = kernel32();
-  const h = k.CreateFileW(win32Name(file), FILE_READ_ATTRIBUTES, FILE_SHARE_ALL, null, create ? OPEN_ALWAYS : OPEN_EXISTING, create ? FILE_ATTRIBUTE_NORMAL : FILE_FLAG_BACKUP_SEMANTICS, null);
+  const h = k.CreateFileW(
+    win32Name(file),
+    FILE_READ_ATTRIBUTES,
+    FILE_SHARE_ALL,
+    null,
+    create ? OPEN_ALWAYS : OPEN_EXISTING,
+    create ? FILE_ATTRIBUTE_NORMAL : FILE_FLAG_BACKUP_SEMANTICS,
+    null,
+  );
   if (k.isInvalid(h)) {
     const code = k.GetLastError();
     if (code === ERROR_FILE_NOT_FOUND || code === ERROR_PATH_NOT_FOUND) return undefined;
     throw windowsError('inspect', file, code);
   }
   try {
-    if (create && k.GetFileType(h) !== FILE_TYPE_DISK) throw new LockError(`cannot use '${file}' as a lock file: it is not a regular file`, 'ENOTREG', 'not-regular');
+    if (create && k.GetFileType(h) !== FILE_TYPE_DISK)
+      throw new LockError(`cannot use '${file}' as a lock file: it is not a regular file`, 'ENOTREG', 'not-regular');
     return handleIdentity(h, file);
   } finally {
     k.CloseHandle(h);
@@ -217,7 +235,8 @@ function canonicalPath(lockfile: string): string {
 function gateIdentity(lockfile: string): FileIdentity {
   const id = pathIdentity(lockfile, true);
   // Only a directory that went away between the lock file's open and this one.
-  if (id === undefined) throw new LockError(`cannot create lock file '${lockfile}': its directory is gone`, 'ENOENT', 'not-found');
+  if (id === undefined)
+    throw new LockError(`cannot create lock file '${lockfile}': its directory is gone`, 'ENOENT', 'not-found');
   return id;
 }
 

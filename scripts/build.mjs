@@ -55,7 +55,9 @@ try {
   esbuild = await import('esbuild');
 } catch {
   fs.rmSync(outfile, { force: true });
-  process.stderr.write('build: esbuild is not installed; dist/bin/piplock.js loads the unbundled dist/src/cli.js (slower start-up)\n');
+  process.stderr.write(
+    'build: esbuild is not installed; dist/bin/piplock.js loads the unbundled dist/src/cli.js (slower start-up)\n',
+  );
   process.exit(0);
 }
 await esbuild.build({

@@ -38,8 +38,24 @@ function main(argv: string[]): number {
   try {
     const report = path.join(dir, 'report.json');
     const mocha = path.join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js');
-    const args = [mocha, '--no-config', '--timeout', '120000', '--reporter', 'json', '--reporter-option', `output=${report}`, '--grep', grep, ...files];
-    const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, PIPLOCK_TEST_SABOTAGE: sabotage } });
+    const args = [
+      mocha,
+      '--no-config',
+      '--timeout',
+      '120000',
+      '--reporter',
+      'json',
+      '--reporter-option',
+      `output=${report}`,
+      '--grep',
+      grep,
+      ...files,
+    ];
+    const r = spawnSync(process.execPath, args, {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, PIPLOCK_TEST_SABOTAGE: sabotage },
+    });
     if (r.error) throw r.error;
     if (!fs.existsSync(report)) {
       process.stderr.write(`sabotage-check: mocha wrote no report (status ${r.status}): the tests did not run\n`);

@@ -19,7 +19,8 @@ function distance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     row = next;
   }
   return row[b.length]!;
@@ -58,7 +59,9 @@ const FAST_OPTIONS = new Map<string, [keyof RunOptions, (v: string) => unknown]>
  * commander, so that what commander accepts, and every message and status
  * for what it refuses, are commander's.
  */
-export function parseCommon(argv: readonly string[]): { run: [string[], RunOptions] } | { pythonRunner: string[] } | undefined {
+export function parseCommon(
+  argv: readonly string[],
+): { run: [string[], RunOptions] } | { pythonRunner: string[] } | undefined {
   if (argv[0] === 'python-runner') {
     // Commander drops a '--' right after the subcommand's name; the runner's parser would not.
     return argv[1] === '--' ? undefined : { pythonRunner: argv.slice(1) };
@@ -100,7 +103,8 @@ export function build(onRun = startRun, onPythonRunner = startPythonRunner): Com
   };
   // A path option's value is never an option, which commander would otherwise take as the path (`--lockfile -- cmd`).
   const pathArg = (text: string): string => {
-    if (text.startsWith('-')) throw new InvalidArgumentError(`a path is missing (for a file whose name starts with '-', write ./${text})`);
+    if (text.startsWith('-'))
+      throw new InvalidArgumentError(`a path is missing (for a file whose name starts with '-', write ./${text})`);
     return text;
   };
   const program = new Command('piplock')
@@ -119,9 +123,15 @@ export function build(onRun = startRun, onPythonRunner = startPythonRunner): Com
     .command('run', { isDefault: true })
     .description('run COMMAND while holding the lock (the default subcommand)')
     .requiredOption('--lockfile <path>', 'lock file; created with its parent directories if missing', pathArg)
-    .addOption(new Option('--mode <mode>', 'auto: exclusive for pip, shared for anything else').choices(MODES).default('auto'))
+    .addOption(
+      new Option('--mode <mode>', 'auto: exclusive for pip, shared for anything else').choices(MODES).default('auto'),
+    )
     .option('--timeout <duration>', 'give up waiting after this long (seconds, or 500ms, 90s, 30m)', timeoutArg)
-    .option('--notice-after <duration>', 'after waiting this long, say on stderr who holds the lock, then every 30 s (default 5s)', timeoutArg)
+    .option(
+      '--notice-after <duration>',
+      'after waiting this long, say on stderr who holds the lock, then every 30 s (default 5s)',
+      timeoutArg,
+    )
     .addOption(new Option('--log-level <level>').choices(LOG_LEVELS).default('warn'))
     .addOption(new Option('--log-format <format>').choices(LOG_FORMATS).default('text'))
     .argument('[command...]', 'the command to run, after --')
@@ -141,7 +151,7 @@ export function build(onRun = startRun, onPythonRunner = startPythonRunner): Com
       process.exit(await execute({ lockfile, json: opts.json === true }));
     });
 
-  // pw_python_action's runner. Its options are parsed by src/python-runner/args.ts, as python_runner.py's argparse does.
+  // pw_python_action's runner. Its options are parsed by src/commands/python-runner/args.ts, as python_runner.py's argparse does.
   program
     .command('python-runner')
     .description("run a pw_python_action as Pigweed's python_runner.py does, under the pip lock (python-runner --help)")
@@ -175,7 +185,8 @@ export async function main(): Promise<void> {
     else if (common) await startPythonRunner(common.pythonRunner);
     else await build().parseAsync(process.argv);
   } catch (err) {
-      if (err instanceof (require('commander') as typeof import('commander')).CommanderError) process.exit(err.exitCode === 0 ? 0 : USAGE_STATUS);
+    if (err instanceof (require('commander') as typeof import('commander')).CommanderError)
+      process.exit(err.exitCode === 0 ? 0 : USAGE_STATUS);
     fail(err instanceof Error ? err.message : String(err), FAILURE_STATUS);
   }
 }

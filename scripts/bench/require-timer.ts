@@ -25,5 +25,8 @@ process.on('exit', () => {
     .sort((a, b) => b[0] - a[0])
     .slice(0, top)
     .map(([ms, req]) => `${ms.toFixed(2).padStart(7)} ms  ${req}`);
-  fs.writeSync(2, `require-timer: ${(performance.now() - t0).toFixed(1)} ms from preload to exit; slowest require() calls, inclusive:\n${lines.join('\n')}\n`);
+  fs.writeSync(
+    2,
+    `require-timer: ${(performance.now() - t0).toFixed(1)} ms from preload to exit; slowest require() calls, inclusive:\n${lines.join('\n')}\n`,
+  );
 });

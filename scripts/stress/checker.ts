@@ -117,11 +117,26 @@ export function check(text: string): CheckResult {
       if (ev.mode === 'exclusive') exclusive++;
       if (ev.wait !== undefined && Number.isFinite(ev.wait)) longestWaitMs = Math.max(longestWaitMs, ev.wait);
       const clash = [...inside].filter(([, m]) => m === 'exclusive' || ev.mode === 'exclusive');
-      if (clash.length > 0) violations.push({ line: i + 1, entered: ev.id, mode: ev.mode!, inside: clash.map(([id, m]) => `${id} (${m})`) });
+      if (clash.length > 0)
+        violations.push({
+          line: i + 1,
+          entered: ev.id,
+          mode: ev.mode!,
+          inside: clash.map(([id, m]) => `${id} (${m})`),
+        });
       inside.set(ev.id, ev.mode!);
       maxConcurrent = Math.max(maxConcurrent, inside.size);
     }
     for (const id of endsAt.get(i) ?? []) inside.delete(id);
   });
-  return { acquisitions, exclusive, shared: acquisitions - exclusive, violations, malformed, killedHolding, longestWaitMs, maxConcurrent };
+  return {
+    acquisitions,
+    exclusive,
+    shared: acquisitions - exclusive,
+    violations,
+    malformed,
+    killedHolding,
+    longestWaitMs,
+    maxConcurrent,
+  };
 }

@@ -8,7 +8,14 @@ import * as fs from 'node:fs';
 import { acquire } from '../../src/lock/acquire';
 
 async function main(): Promise<void> {
-  const [lockfile, log, participant, count, exclusivePct, holdMin, holdMax, timeout] = process.argv.slice(2) as [string, string, string, string, string, ...(string | undefined)[]];
+  const [lockfile, log, participant, count, exclusivePct, holdMin, holdMax, timeout] = process.argv.slice(2) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    ...(string | undefined)[],
+  ];
   const minMs = Number(holdMin ?? 0);
   const maxMs = Number(holdMax ?? 10);
   const timeoutMs = timeout === undefined ? undefined : Number(timeout);

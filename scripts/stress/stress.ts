@@ -172,7 +172,11 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
   const lockFor = (participant: string): string => (opts.noLock ? `${lockfile}.${participant}` : lockfile);
   const randomMode = (): 'shared' | 'exclusive' => (Math.random() * 100 < opts.exclusivePct ? 'exclusive' : 'shared');
 
-  function commandFor(kind: Kind, participant: string, victim: boolean): { argv: string[]; count: number; group: boolean } {
+  function commandFor(
+    kind: Kind,
+    participant: string,
+    victim: boolean,
+  ): { argv: string[]; count: number; group: boolean } {
     // A participant chosen to be killed holds longer, so that the kill often finds it holding rather than waiting.
     const holdMax = Math.max(victim ? opts.killWindowMs : 10, opts.minHoldMs + 1);
     const holdMs = (): string => String(opts.minHoldMs + Math.floor(Math.random() * (holdMax - opts.minHoldMs)));
@@ -180,7 +184,18 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
     const lock = lockFor(participant);
     const timeout = `${opts.lockTimeoutMs}ms`;
     const seconds = String(opts.lockTimeoutMs / 1000);
-    const cli = (mode: string, cmd: string[]): string[] => [process.execPath, CLI, '--lockfile', lock, '--mode', mode, '--timeout', timeout, '--', ...cmd];
+    const cli = (mode: string, cmd: string[]): string[] => [
+      process.execPath,
+      CLI,
+      '--lockfile',
+      lock,
+      '--mode',
+      mode,
+      '--timeout',
+      timeout,
+      '--',
+      ...cmd,
+    ];
     switch (kind) {
       case 'cli-shared':
         return { argv: cli('shared', [...hold(), logFile, id, 'shared', holdMs()]), count: 1, group: false };
@@ -193,18 +208,77 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
       case 'lib': {
         const count = 1 + Math.floor(Math.random() * 5);
         const holdArgs = [String(opts.minHoldMs), String(holdMax), String(opts.lockTimeoutMs)];
-        return { argv: [process.execPath, LIB_HOLDER, lock, logFile, participant, String(count), String(opts.exclusivePct), ...holdArgs], count, group: false };
+        return {
+          argv: [
+            process.execPath,
+            LIB_HOLDER,
+            lock,
+            logFile,
+            participant,
+            String(count),
+            String(opts.exclusivePct),
+            ...holdArgs,
+          ],
+          count,
+          group: false,
+        };
       }
       // The reference lock script's command does not inherit its lock: kill its whole process group, as a crash of the action would.
       case 'reference-shared':
-        return { argv: ['python3', REFERENCE_LOCK, '--lockfile', lock, '--mode', 'auto', '--timeout', seconds, '--', ...hold(), logFile, id, 'shared', holdMs()], count: 1, group: true };
+        return {
+          argv: [
+            'python3',
+            REFERENCE_LOCK,
+            '--lockfile',
+            lock,
+            '--mode',
+            'auto',
+            '--timeout',
+            seconds,
+            '--',
+            ...hold(),
+            logFile,
+            id,
+            'shared',
+            holdMs(),
+          ],
+          count: 1,
+          group: true,
+        };
       case 'reference-pip':
-        return { argv: ['python3', REFERENCE_LOCK, '--lockfile', lock, '--mode', 'auto', '--timeout', seconds, '--', ...referencePip, logFile, id, 'exclusive', holdMs()], count: 1, group: true };
+        return {
+          argv: [
+            'python3',
+            REFERENCE_LOCK,
+            '--lockfile',
+            lock,
+            '--mode',
+            'auto',
+            '--timeout',
+            seconds,
+            '--',
+            ...referencePip,
+            logFile,
+            id,
+            'exclusive',
+            holdMs(),
+          ],
+          count: 1,
+          group: true,
+        };
       // flock(1)'s command inherits the locked descriptor, so killing flock alone leaves the lock with its command.
       case 'flock-s':
-        return { argv: ['flock', '-s', '-w', seconds, lock, ...hold(), logFile, id, 'shared', holdMs()], count: 1, group: false };
+        return {
+          argv: ['flock', '-s', '-w', seconds, lock, ...hold(), logFile, id, 'shared', holdMs()],
+          count: 1,
+          group: false,
+        };
       case 'flock-x':
-        return { argv: ['flock', '-x', '-w', seconds, lock, ...hold(), logFile, id, 'exclusive', holdMs()], count: 1, group: false };
+        return {
+          argv: ['flock', '-x', '-w', seconds, lock, ...hold(), logFile, id, 'exclusive', holdMs()],
+          count: 1,
+          group: false,
+        };
     }
   }
 
@@ -227,7 +301,11 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
     const victim = Math.random() < opts.killRate;
     const { argv, count, group } = commandFor(kind, participant, victim);
     participants++;
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env, detached: group && !IS_WINDOWS });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env,
+      detached: group && !IS_WINDOWS,
+    });
     const me: Live = { child, participant, kind, group: group && !IS_WINDOWS, exited: false, killed: false };
     live.add(me);
     let stderr = '';
@@ -251,7 +329,8 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
         me.exited = true;
         if (timer) clearTimeout(timer);
         const report = (): void => {
-          if (!me.killed && code !== 0) errors.push(`${kind} ${participant}: exit ${code ?? signal}: ${stderr.trim().slice(-300)}`);
+          if (!me.killed && code !== 0)
+            errors.push(`${kind} ${participant}: exit ${code ?? signal}: ${stderr.trim().slice(-300)}`);
           finish();
         };
         if (child.stderr!.readableEnded) return report();
@@ -274,7 +353,8 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
   const sharedKinds = kinds.filter((k) => k !== 'lib' && !EXCLUSIVE_KINDS.includes(k));
   const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
   function pickKind(): Kind {
-    if (kinds.includes('lib') && (Math.random() < 0.2 || (exclusiveKinds.length === 0 && sharedKinds.length === 0))) return 'lib';
+    if (kinds.includes('lib') && (Math.random() < 0.2 || (exclusiveKinds.length === 0 && sharedKinds.length === 0)))
+      return 'lib';
     const mode = randomMode();
     const from = mode === 'exclusive' ? exclusiveKinds : sharedKinds;
     return pick(from.length > 0 ? from : kinds);
@@ -369,7 +449,8 @@ export function formatSummary(s: StressSummary, opts: StressOptions): string {
     `  longest wait:  ${s.longestWaitMs.toFixed(0)} ms (library participants, acquire() call to lock held)`,
     `  elapsed:       ${(s.elapsedMs / 1000).toFixed(1)} s, throughput ${s.throughput.toFixed(1)} acquisitions/s`,
   ];
-  for (const v of s.violations.slice(0, 5)) lines.push(`  VIOLATION line ${v.line}: ${v.entered} (${v.mode}) entered while ${v.inside.join(', ')} inside`);
+  for (const v of s.violations.slice(0, 5))
+    lines.push(`  VIOLATION line ${v.line}: ${v.entered} (${v.mode}) entered while ${v.inside.join(', ')} inside`);
   for (const e of s.errors.slice(0, 5)) lines.push(`  ERROR ${e}`);
   for (const m of s.malformed.slice(0, 5)) lines.push(`  MALFORMED ${JSON.stringify(m)}`);
   if (s.violations.length || s.errors.length || s.malformed.length) lines.push(`  log kept in ${s.logFile}`);
@@ -416,7 +497,12 @@ async function main(): Promise<void> {
   opts.progress = (l) => void fs.writeSync(2, `stress: ${l}\n`);
   const s = await runStress(opts);
   fs.writeSync(1, formatSummary(s, opts));
-  const failed = s.violations.length > 0 || s.malformed.length > 0 || s.errors.length > 0 || !s.freeAfter || s.statusAfter.length > 0;
+  const failed =
+    s.violations.length > 0 ||
+    s.malformed.length > 0 ||
+    s.errors.length > 0 ||
+    !s.freeAfter ||
+    s.statusAfter.length > 0;
   process.exit(failed ? 1 : 0);
 }
 

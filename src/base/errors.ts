@@ -24,7 +24,9 @@ export class LockTimeoutError extends Error {
     readonly mode: LockMode,
     readonly waitedMs: number,
   ) {
-    super(`timed out after ${formatDuration(waitedMs)} waiting for ${mode === 'exclusive' ? 'an' : 'a'} ${mode} lock on '${path}'`);
+    super(
+      `timed out after ${formatDuration(waitedMs)} waiting for ${mode === 'exclusive' ? 'an' : 'a'} ${mode} lock on '${path}'`,
+    );
     this.name = 'LockTimeoutError';
   }
 }

@@ -37,7 +37,10 @@ export function createLogger(level: LogLevel = 'warn', format: LogFormat = 'text
   const json = (lvl: Level, msg: string, fields: Fields): void => {
     if (!pino) {
       const create = require('pino') as typeof import('pino');
-      pino = create.default({ level, base: { pid: process.pid }, name: 'piplock' }, create.destination({ dest: 2, sync: true })) as unknown as typeof pino;
+      pino = create.default(
+        { level, base: { pid: process.pid }, name: 'piplock' },
+        create.destination({ dest: 2, sync: true }),
+      ) as unknown as typeof pino;
     }
     pino![lvl](fields, msg);
   };

@@ -27,6 +27,13 @@ export async function execute({ command, options: opts }: RunInput): Promise<num
   const log = createLogger(opts.logLevel, opts.logFormat);
   const mode: LockMode = opts.mode === 'auto' ? modeForCommand(command) : opts.mode;
   const [cmd, ...args] = command as [string, ...string[]];
-  const hold = { lockfile: opts.lockfile, mode, timeoutMs: opts.timeout, noticeAfterMs: opts.noticeAfter, command, log };
+  const hold = {
+    lockfile: opts.lockfile,
+    mode,
+    timeoutMs: opts.timeout,
+    noticeAfterMs: opts.noticeAfter,
+    command,
+    log,
+  };
   return holdWhile(hold, (env) => reportingSpawnErrors(log, () => spawnCommand(cmd, args, env ? { env } : {})));
 }

@@ -16,7 +16,10 @@ export async function execute({ lockfile, json }: StatusInput): Promise<number> 
   const entries = lockStatus(file);
   const now = Date.now();
   if (json) {
-    const out = { lockfile: file, entries: entries.map((e) => ({ ...e, since: e.since === undefined ? null : new Date(e.since).toISOString() })) };
+    const out = {
+      lockfile: file,
+      entries: entries.map((e) => ({ ...e, since: e.since === undefined ? null : new Date(e.since).toISOString() })),
+    };
     fs.writeSync(1, `${JSON.stringify(out, null, 2)}\n`);
     return 0;
   }
@@ -34,4 +37,3 @@ export async function execute({ lockfile, json }: StatusInput): Promise<number> 
   fs.writeSync(1, `${file}:\n${lines.join('\n')}\n`);
   return 0;
 }
-

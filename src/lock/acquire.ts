@@ -37,16 +37,19 @@ const MODES: readonly string[] = ['shared', 'exclusive'];
 
 /** Library arguments are checked before anything is opened or created: a TypeError names the bad one. */
 function checkPath(path: unknown): asserts path is string {
-  if (typeof path !== 'string' || path === '') throw new TypeError(`piplock: the lock file path must be a non-empty string, not ${describe(path)}`);
+  if (typeof path !== 'string' || path === '')
+    throw new TypeError(`piplock: the lock file path must be a non-empty string, not ${describe(path)}`);
   if (path.includes('\0')) throw new TypeError('piplock: the lock file path must not contain a NUL character');
 }
 
 function checkMode(mode: unknown): asserts mode is LockMode {
-  if (!MODES.includes(mode as string)) throw new TypeError(`piplock: mode must be 'shared' or 'exclusive', not ${describe(mode)}`);
+  if (!MODES.includes(mode as string))
+    throw new TypeError(`piplock: mode must be 'shared' or 'exclusive', not ${describe(mode)}`);
 }
 
 function checkOptions(o: AcquireOptions): void {
-  if (typeof o !== 'object' || o === null) throw new TypeError(`piplock: options must be an object, not ${describe(o)}`);
+  if (typeof o !== 'object' || o === null)
+    throw new TypeError(`piplock: options must be an object, not ${describe(o)}`);
   if (o.mode !== undefined) checkMode(o.mode);
   const durations: [string, unknown, number][] = [
     ['timeoutMs', o.timeoutMs, 0],
@@ -55,14 +58,19 @@ function checkOptions(o: AcquireOptions): void {
   ];
   for (const [name, v, min] of durations) {
     if (v !== undefined && (typeof v !== 'number' || Number.isNaN(v) || v < min)) {
-      throw new TypeError(`piplock: ${name} must be a number of milliseconds${min > 0 ? ' above 0' : ', 0 or more'}, not ${describe(v)}`);
+      throw new TypeError(
+        `piplock: ${name} must be a number of milliseconds${min > 0 ? ' above 0' : ', 0 or more'}, not ${describe(v)}`,
+      );
     }
   }
-  if (o.backoffStepMs !== undefined && !Number.isFinite(o.backoffStepMs)) throw new TypeError('piplock: backoffStepMs must be finite');
+  if (o.backoffStepMs !== undefined && !Number.isFinite(o.backoffStepMs))
+    throw new TypeError('piplock: backoffStepMs must be finite');
   for (const name of ['onBusy', 'onWarning'] as const) {
-    if (o[name] !== undefined && typeof o[name] !== 'function') throw new TypeError(`piplock: ${name} must be a function, not ${describe(o[name])}`);
+    if (o[name] !== undefined && typeof o[name] !== 'function')
+      throw new TypeError(`piplock: ${name} must be a function, not ${describe(o[name])}`);
   }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new TypeError(`piplock: signal must be an AbortSignal, not ${describe(o.signal)}`);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
+    throw new TypeError(`piplock: signal must be an AbortSignal, not ${describe(o.signal)}`);
 }
 
 function describe(v: unknown): string {
@@ -104,7 +112,7 @@ export async function acquire(path: string, options: AcquireOptions = {}): Promi
   let transientSince: number | undefined;
   let quickRetries = 0;
   try {
-    for (let attempt = 1; ; ) {
+    for (let attempt = 1; ;) {
       signal?.throwIfAborted();
       let r = request.tryOnce();
       if (!('lock' in r) && waiter === undefined && timeoutMs > 0) {
@@ -142,7 +150,10 @@ async function pause(waiter: ReleaseWaiter | undefined, ms: number, signal: Abor
   try {
     if (waiter) await waiter.wait(ms, signal);
     // Loaded at the first wait without a release signal, which a free lock never needs.
-    else await (require('node:timers/promises') as typeof import('node:timers/promises')).setTimeout(ms, undefined, { signal });
+    else
+      await (require('node:timers/promises') as typeof import('node:timers/promises')).setTimeout(ms, undefined, {
+        signal,
+      });
   } catch (err) {
     // timers/promises rejects with a generic AbortError; the caller's reason says more.
     throw signal?.aborted ? signal.reason : err;
@@ -150,7 +161,11 @@ async function pause(waiter: ReleaseWaiter | undefined, ms: number, signal: Abor
 }
 
 /** Runs fn while holding the lock, and releases it however fn ends. */
-export async function withLock<T>(path: string, options: AcquireOptions, fn: (lock: Lock) => T | Promise<T>): Promise<T> {
+export async function withLock<T>(
+  path: string,
+  options: AcquireOptions,
+  fn: (lock: Lock) => T | Promise<T>,
+): Promise<T> {
   if (typeof fn !== 'function') throw new TypeError(`piplock: withLock needs a function to run, not ${describe(fn)}`);
   const lock = await acquire(path, options);
   try {

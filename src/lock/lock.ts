@@ -9,7 +9,11 @@ export class Lock {
   /** The lock file, as given to acquire(). */
   readonly path: string;
 
-  constructor(handle: LockHandle, readonly mode: LockMode, private readonly onRelease?: () => void) {
+  constructor(
+    handle: LockHandle,
+    readonly mode: LockMode,
+    private readonly onRelease?: () => void,
+  ) {
     this.handle = handle;
     this.path = handle.path;
   }

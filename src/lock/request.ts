@@ -88,7 +88,11 @@ export class GatedRequest {
     if (this.gateHeld || this.gate === undefined) return true;
     const g = this.gate.tryEnter(this.mode);
     if (!g) return false;
-    if (g === 'abandoned') this.onWarning?.(`the writer-preference gate of '${this.path}' was abandoned by a process that died while waiting; taken over`, 'gate');
+    if (g === 'abandoned')
+      this.onWarning?.(
+        `the writer-preference gate of '${this.path}' was abandoned by a process that died while waiting; taken over`,
+        'gate',
+      );
     this.gateHeld = true;
     return true;
   }
@@ -114,4 +118,10 @@ export class GatedRequest {
  * Why a gate may not be had where the lock file is usable: a place that is read-only, not ours, or full; on Windows
  * also a gate name that another program took for an object of another type.
  */
-const UNWRITABLE: ReadonlySet<LockErrorReason> = new Set(['read-only', 'access-denied', 'no-space', 'not-found', 'name-taken']);
+const UNWRITABLE: ReadonlySet<LockErrorReason> = new Set([
+  'read-only',
+  'access-denied',
+  'no-space',
+  'not-found',
+  'name-taken',
+]);

@@ -48,7 +48,12 @@ export function spawnCommand(command: string, args: readonly string[], options: 
       done();
       if (err.code === 'ENOENT') reject(new SpawnError(`command not found: '${command}'`, NOT_FOUND_STATUS));
       else if (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'ENOEXEC')
-        reject(new SpawnError(`cannot execute '${command}': ${err.code === 'ENOEXEC' ? 'not an executable format' : 'permission denied'}`, CANNOT_EXECUTE_STATUS));
+        reject(
+          new SpawnError(
+            `cannot execute '${command}': ${err.code === 'ENOEXEC' ? 'not an executable format' : 'permission denied'}`,
+            CANNOT_EXECUTE_STATUS,
+          ),
+        );
       else reject(new SpawnError(`cannot start '${command}': ${describeErrno(err.code)}`, CANNOT_EXECUTE_STATUS));
     });
     child.once('exit', (code, signal) => {

@@ -31,7 +31,10 @@ export interface HoldOptions {
  * the child's environment, PIPLOCK_HELD included. Resolves with start's status,
  * or FAILURE_STATUS after saying on stderr why the lock was not taken.
  */
-export async function holdWhile(o: HoldOptions, start: (env: NodeJS.ProcessEnv | undefined) => Promise<number>): Promise<number> {
+export async function holdWhile(
+  o: HoldOptions,
+  start: (env: NodeJS.ProcessEnv | undefined) => Promise<number>,
+): Promise<number> {
   const { log, mode } = o;
   const lockfile = path.resolve(o.lockfile);
   const nested = nestedDecision(lockfile, mode);
@@ -41,7 +44,10 @@ export async function holdWhile(o: HoldOptions, start: (env: NodeJS.ProcessEnv |
   }
   if (nested.action === 'lock' && nested.warning) log.warn(nested.warning);
   if (nested.action === 'inherited') {
-    log.debug(`an ancestor piplock holds the lock; running ${JSON.stringify(o.command)} without locking again`, { lockfile, mode });
+    log.debug(`an ancestor piplock holds the lock; running ${JSON.stringify(o.command)} without locking again`, {
+      lockfile,
+      mode,
+    });
     return start(o.env);
   }
   let lock;
@@ -65,7 +71,8 @@ export async function holdWhile(o: HoldOptions, start: (env: NodeJS.ProcessEnv |
     lock = await acquire(lockfile, {
       mode,
       timeoutMs: o.timeoutMs,
-      onWarning: (message, kind) => (kind === 'side-files' ? sideFilesWarning(message) : log.warn(message, { lockfile })),
+      onWarning: (message, kind) =>
+        kind === 'side-files' ? sideFilesWarning(message) : log.warn(message, { lockfile }),
       onBusy: (attempt, waited) => {
         if (attempt === 1) {
           registration.set('waiting');
@@ -88,7 +95,8 @@ export async function holdWhile(o: HoldOptions, start: (env: NodeJS.ProcessEnv |
   } finally {
     stopNotices?.();
   }
-  if (log.enabled('debug')) log.debug(`${mode} lock taken with ${platform.lockBackend()}; running ${JSON.stringify(o.command)}`, { lockfile });
+  if (log.enabled('debug'))
+    log.debug(`${mode} lock taken with ${platform.lockBackend()}; running ${JSON.stringify(o.command)}`, { lockfile });
   // The command first; the bookkeeping below can wait the millisecond it takes.
   const running = start(env);
   registration.set('holding');

@@ -18,7 +18,14 @@ export interface StatusEntry {
 
 /** Holders and waiters: the registry, plus (Linux) flock holders piplock did not register. */
 export function lockStatus(lockfile: string): StatusEntry[] {
-  const entries: StatusEntry[] = readRegistry(lockfile).map(({ pid, mode, state, command, since }) => ({ pid, mode, state, command, since, registered: true }));
+  const entries: StatusEntry[] = readRegistry(lockfile).map(({ pid, mode, state, command, since }) => ({
+    pid,
+    mode,
+    state,
+    command,
+    since,
+    registered: true,
+  }));
   const known = new Set(entries.map((e) => e.pid));
   for (const h of platform.kernelLockHolders(lockfile)) {
     if (!known.has(h.pid)) entries.push({ ...h, state: 'holding', registered: false });
@@ -31,7 +38,9 @@ export function lockStatus(lockfile: string): StatusEntry[] {
 export function describeHolders(lockfile: string): string {
   const holders = lockStatus(lockfile).filter((e) => e.state === 'holding' && e.pid !== process.pid);
   if (holders.length === 0) {
-    const writer = readRegistry(lockfile).find((e) => e.state === 'waiting' && e.mode === 'exclusive' && e.pid !== process.pid);
+    const writer = readRegistry(lockfile).find(
+      (e) => e.state === 'waiting' && e.mode === 'exclusive' && e.pid !== process.pid,
+    );
     if (writer) return `an exclusive request is ahead of it: PID ${writer.pid} (${quoteCommand(writer.command)})`;
     return 'held by a process that piplock does not know (flock(1), the reference runner or another tool)';
   }

@@ -16,7 +16,9 @@ export function startNotices(lockfile: string, mode: LockMode, afterMs: number, 
     // Only now, after seconds of waiting, is the code that reads the registry loaded.
     const { describeHolders } = require('./holders') as typeof import('./holders');
     const waited = formatDuration(monotonicMs() - start);
-    log.warn(`waited ${waited} for ${mode === 'exclusive' ? 'an' : 'a'} ${mode} lock on '${lockfile}'; ${describeHolders(lockfile)}`);
+    log.warn(
+      `waited ${waited} for ${mode === 'exclusive' ? 'an' : 'a'} ${mode} lock on '${lockfile}'; ${describeHolders(lockfile)}`,
+    );
   };
   // Past setTimeout's range (about 24.8 days) there is no notice, rather than one at once.
   if (!(afterMs <= MAX_TIMER_MS)) return () => {};
@@ -31,4 +33,3 @@ export function startNotices(lockfile: string, mode: LockMode, afterMs: number, 
     if (every) clearInterval(every);
   };
 }
-

@@ -43,7 +43,14 @@ export class Registration {
   ) {}
 
   set(state: RegistryEntry['state']): void {
-    const entry: RegistryEntry = { pid: process.pid, mode: this.mode, state, command: this.command, since: Date.now(), start: ownStartTag() };
+    const entry: RegistryEntry = {
+      pid: process.pid,
+      mode: this.mode,
+      state,
+      command: this.command,
+      since: Date.now(),
+      start: ownStartTag(),
+    };
     const file = entryFile(this.lockfile, process.pid);
     const tmp = `${path.dirname(file)}${path.sep}.${process.pid}.tmp`;
     try {
@@ -58,7 +65,9 @@ export class Registration {
       this.written = true;
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      this.onFailure(`piplock status will not list this runner: cannot write '${e.path ?? file}': ${describeErrno(e.code)}`);
+      this.onFailure(
+        `piplock status will not list this runner: cannot write '${e.path ?? file}': ${describeErrno(e.code)}`,
+      );
       try {
         fs.unlinkSync(tmp);
       } catch {
@@ -83,9 +92,14 @@ function isEntry(e: unknown): e is RegistryEntry {
   if (typeof e !== 'object' || e === null) return false;
   const r = e as Record<string, unknown>;
   return (
-    Number.isInteger(r.pid) && (r.pid as number) > 0 && (r.mode === 'shared' || r.mode === 'exclusive') &&
-    (r.state === 'holding' || r.state === 'waiting') && Array.isArray(r.command) && r.command.every((a) => typeof a === 'string') &&
-    typeof r.since === 'number' && (r.start === undefined || typeof r.start === 'string')
+    Number.isInteger(r.pid) &&
+    (r.pid as number) > 0 &&
+    (r.mode === 'shared' || r.mode === 'exclusive') &&
+    (r.state === 'holding' || r.state === 'waiting') &&
+    Array.isArray(r.command) &&
+    r.command.every((a) => typeof a === 'string') &&
+    typeof r.since === 'number' &&
+    (r.start === undefined || typeof r.start === 'string')
   );
 }
 

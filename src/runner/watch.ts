@@ -17,7 +17,12 @@ export const WATCH_INTERVAL_MS = 200;
  * again at the next check. Returns a function that stops the watch and
  * releases what it took.
  */
-export function watchLockFile(lock: Lock, path: string, warn: (message: string) => void, intervalMs = WATCH_INTERVAL_MS): () => void {
+export function watchLockFile(
+  lock: Lock,
+  path: string,
+  warn: (message: string) => void,
+  intervalMs = WATCH_INTERVAL_MS,
+): () => void {
   const first = lock.identity();
   if (first === undefined) return () => {};
   const known: FileIdentity[] = [first];
@@ -36,18 +41,27 @@ export function watchLockFile(lock: Lock, path: string, warn: (message: string) 
       now = undefined;
     }
     if (now !== undefined && known.some((k) => sameIdentity(k, now))) return;
-    say('replaced', `the lock file '${path}' was ${now === undefined ? 'removed' : 'replaced'} while held; taking the ${lock.mode} lock on the new file too`);
+    say(
+      'replaced',
+      `the lock file '${path}' was ${now === undefined ? 'removed' : 'replaced'} while held; taking the ${lock.mode} lock on the new file too`,
+    );
     try {
       const again = tryAcquire(path, lock.mode);
       if (again === null) {
-        say('broken', `the lock file '${path}' was replaced while held and another process has locked the new one: exclusion is not guaranteed until one of them lets go`);
+        say(
+          'broken',
+          `the lock file '${path}' was replaced while held and another process has locked the new one: exclusion is not guaranteed until one of them lets go`,
+        );
         return;
       }
       extra.push(again);
       known.push(again.identity()!);
       reported = undefined;
     } catch (err) {
-      say('error', `the lock file '${path}' was replaced while held and cannot be locked again: ${(err as Error).message}`);
+      say(
+        'error',
+        `the lock file '${path}' was replaced while held and cannot be locked again: ${(err as Error).message}`,
+      );
     }
   };
   const timer = setInterval(check, intervalMs);

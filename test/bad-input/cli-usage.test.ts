@@ -4,7 +4,16 @@ import * as path from 'node:path';
 import { IS_WINDOWS, NODE } from '../support/paths';
 import { startHolder } from '../support/holders';
 import { tmpDir } from '../support/procs';
-import { assertEnded, assertFree, assertOneError, cliBounded, describeRun, gnArgs, listing, type Bounded } from '../support/bad-input';
+import {
+  assertEnded,
+  assertFree,
+  assertOneError,
+  cliBounded,
+  describeRun,
+  gnArgs,
+  listing,
+  type Bounded,
+} from '../support/bad-input';
 
 /** A node command that creates `marker`. */
 function makes(marker: string): string[] {
@@ -35,7 +44,11 @@ describe('hardening: usage errors and odd commands', function () {
   // python-runner answers as the runner it replaces, where run answers a usage error with 2.
   it('python-runner with no command exits 1 with one error line, as the reference runner does', async function () {
     const dir = tmpDir();
-    const r = await cliBounded(['python-runner', ...gnArgs(dir), '--python', NODE, '--lockfile', path.join(dir, 'pip.lock')], 20_000, { cwd: dir });
+    const r = await cliBounded(
+      ['python-runner', ...gnArgs(dir), '--python', NODE, '--lockfile', path.join(dir, 'pip.lock')],
+      20_000,
+      { cwd: dir },
+    );
     assertOneError(r, /command|script|module/i, [1]);
   });
 
@@ -55,7 +68,20 @@ describe('hardening: usage errors and odd commands', function () {
     const holder = await startHolder(lockfile, 'exclusive');
     let r: Bounded;
     try {
-      r = await cliBounded(['--lockfile', lockfile, '--mode', 'shared', '--timeout', '1s', '--notice-after', '99999999999', '--', NODE, '-e', '0']);
+      r = await cliBounded([
+        '--lockfile',
+        lockfile,
+        '--mode',
+        'shared',
+        '--timeout',
+        '1s',
+        '--notice-after',
+        '99999999999',
+        '--',
+        NODE,
+        '-e',
+        '0',
+      ]);
     } finally {
       await holder.release();
     }
@@ -72,7 +98,10 @@ describe('hardening: usage errors and odd commands', function () {
     let r: Bounded;
     try {
       // The test's 3 s kill timer ends a runner that waits as asked.
-      r = await cliBounded(['--lockfile', lockfile, '--mode', 'shared', '--timeout', '99999999999', '--', NODE, '-e', '0'], 3000);
+      r = await cliBounded(
+        ['--lockfile', lockfile, '--mode', 'shared', '--timeout', '99999999999', '--', NODE, '-e', '0'],
+        3000,
+      );
     } finally {
       await holder.release();
     }
@@ -90,7 +119,10 @@ describe('hardening: usage errors and odd commands', function () {
 
     const cases: Array<[string, string | Buffer]> = [
       ['a script with a shebang naming a missing interpreter', '#!/nonexistent/interpreter\necho hi\n'],
-      ['a file that starts like ELF but is not one', Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(56, 0xff)])],
+      [
+        'a file that starts like ELF but is not one',
+        Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(56, 0xff)]),
+      ],
     ];
     for (const [what, content] of cases) {
       it(`${what}: one piplock: error: line, status 126 or 127, no shell message`, async function () {

@@ -16,7 +16,11 @@ const FORGED: Array<[string, (c: string) => string, 'shared' | 'exclusive']> = [
   ['exclusive:<path>, asking shared', (c) => `exclusive:${c}`, 'shared'],
   ['exclusive:<path>, asking exclusive', (c) => `exclusive:${c}`, 'exclusive'],
   ['shared:<path>, asking shared', (c) => `shared:${c}`, 'shared'],
-  ['exclusive:<path> among other lines', (c) => `shared:${path.join(path.dirname(c), 'other.lock')}\nexclusive:${c}`, 'shared'],
+  [
+    'exclusive:<path> among other lines',
+    (c) => `shared:${path.join(path.dirname(c), 'other.lock')}\nexclusive:${c}`,
+    'shared',
+  ],
   ['a stale format with a PID: exclusive:<dead pid>:<path>', (c) => `exclusive:999999:${c}`, 'shared'],
 ];
 
@@ -29,9 +33,24 @@ describe('hardening: a PIPLOCK_HELD that no living ancestor backs does not switc
       const holder = await startHolder(lockfile, 'exclusive');
       let r;
       try {
-        r = await cliBounded(['--lockfile', lockfile, '--mode', mode, '--timeout', '1s', '--', NODE, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`], 20_000, {
-          env: { ...process.env, PIPLOCK_HELD: value(canonical(lockfile)) },
-        });
+        r = await cliBounded(
+          [
+            '--lockfile',
+            lockfile,
+            '--mode',
+            mode,
+            '--timeout',
+            '1s',
+            '--',
+            NODE,
+            '-e',
+            `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`,
+          ],
+          20_000,
+          {
+            env: { ...process.env, PIPLOCK_HELD: value(canonical(lockfile)) },
+          },
+        );
       } finally {
         await holder.release();
       }
@@ -53,10 +72,14 @@ describe('hardening: a PIPLOCK_HELD that no living ancestor backs does not switc
     const holder = await startHolder(lockfile, 'exclusive');
     let r;
     try {
-      r = await cliBounded(['python-runner', ...gnArgs(dir), '--python', NODE, '--lockfile', lockfile, '--timeout', '1s', '--', script], 20_000, {
-        cwd: dir,
-        env: { ...process.env, PIPLOCK_HELD: `exclusive:${canonical(lockfile)}` },
-      });
+      r = await cliBounded(
+        ['python-runner', ...gnArgs(dir), '--python', NODE, '--lockfile', lockfile, '--timeout', '1s', '--', script],
+        20_000,
+        {
+          cwd: dir,
+          env: { ...process.env, PIPLOCK_HELD: `exclusive:${canonical(lockfile)}` },
+        },
+      );
     } finally {
       await holder.release();
     }
@@ -72,9 +95,26 @@ describe('hardening: a PIPLOCK_HELD that no living ancestor backs does not switc
     const marker = path.join(dir, 'ran');
     const inner = `const r = require('child_process').spawnSync(process.argv[1], process.argv.slice(2), { stdio: 'inherit' }); process.exit(r.status === null ? 99 : r.status);`;
     const r = await cliBounded([
-      '--lockfile', lockfile, '--mode', 'exclusive', '--',
-      NODE, '-e', inner, NODE, CLI, '--lockfile', lockfile, '--mode', 'shared', '--timeout', '1s', '--',
-      NODE, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`,
+      '--lockfile',
+      lockfile,
+      '--mode',
+      'exclusive',
+      '--',
+      NODE,
+      '-e',
+      inner,
+      NODE,
+      CLI,
+      '--lockfile',
+      lockfile,
+      '--mode',
+      'shared',
+      '--timeout',
+      '1s',
+      '--',
+      NODE,
+      '-e',
+      `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`,
     ]);
     assertEnded(r);
     assert.equal(r.status, 0, describeRun(r));

@@ -5,7 +5,11 @@ import { assertEnded, describeRun, libraryChild, listing, type Threw } from '../
 /** Runs `call` in a child whose working directory is a new empty directory; expects a TypeError naming `names` and nothing created. */
 async function assertTypeError(call: string, names: RegExp): Promise<void> {
   const cwd = tmpDir();
-  const { r, out } = await libraryChild(`const x = await ${call}; if (x && x.release) x.release(); return 'no error';`, cwd, 20_000);
+  const { r, out } = await libraryChild(
+    `const x = await ${call}; if (x && x.release) x.release(); return 'no error';`,
+    cwd,
+    20_000,
+  );
   assertEnded(r);
   const t = out as Threw;
   assert.ok(t?.threw, `${call} throws: ${describeRun(r)}`);
@@ -46,6 +50,9 @@ describe('hardening: the library validates its arguments before touching the fil
   });
 
   it("withLock(p, {mode: 'exlusive'}, fn) rejects with a TypeError and does not call fn", async function () {
-    await assertTypeError(`L.withLock('pip.lock', { mode: 'exlusive', timeoutMs: 0 }, () => { process.stdout.write('fn ran'); })`, /mode/);
+    await assertTypeError(
+      `L.withLock('pip.lock', { mode: 'exlusive', timeoutMs: 0 }, () => { process.stdout.write('fn ran'); })`,
+      /mode/,
+    );
   });
 });

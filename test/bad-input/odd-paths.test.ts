@@ -14,7 +14,9 @@ const ERROR_LINE = /^piplock: error: [^\n]+\n$/;
 async function assertExcludes(holderPath: string, cliPath: string, cwd?: string): Promise<void> {
   const holder = await startHolder(holderPath, 'exclusive');
   try {
-    const r = await runCli(['--lockfile', cliPath, '--mode', 'shared', '--timeout', '0', '--', NODE, '-e', '0'], { cwd });
+    const r = await runCli(['--lockfile', cliPath, '--mode', 'shared', '--timeout', '0', '--', NODE, '-e', '0'], {
+      cwd,
+    });
     assert.equal(r.status, 1, `refused while held: ${r.stderr}`);
   } finally {
     await holder.release();
@@ -133,7 +135,19 @@ describe('odd paths and places', function () {
         p = path.dirname(p);
         if ((fs.statSync(p).mode & 0o001) === 0) this.skip(); // user nobody cannot reach the test directory
       }
-      const r = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', NODE, CLI, '--lockfile', path.join(ro, 'pip.lock'), '--', NODE, '-e', '0']);
+      const r = await run('setpriv', [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        NODE,
+        CLI,
+        '--lockfile',
+        path.join(ro, 'pip.lock'),
+        '--',
+        NODE,
+        '-e',
+        '0',
+      ]);
       assert.equal(r.status, 1);
       assert.match(r.stderr, ERROR_LINE);
       assert.match(r.stderr, /permission denied \(EACCES\)/);
@@ -158,7 +172,11 @@ describe('odd paths and places', function () {
       const missing = lines.slice(0, lines.indexOf('status 1') + 1).join('\n');
       assert.match(r.stderr, /^piplock: error: [^\n]*\nstatus 1\n/, r.stderr);
       assert.match(missing, /read-only file system \(EROFS\)/);
-      assert.match(r.stdout, /^ran$/m, `an existing lock file on a read-only file system locks (read-only open): ${r.stderr}`);
+      assert.match(
+        r.stdout,
+        /^ran$/m,
+        `an existing lock file on a read-only file system locks (read-only open): ${r.stderr}`,
+      );
     });
   });
 

@@ -63,17 +63,40 @@ describe('hardening: pip classification, observed against a shared holder', func
 
   for (const a of EXCLUSIVE) {
     it(`run (auto): python3 ${a.join(' ')} is exclusive`, async function () {
-      assertExclusive(await cliBounded(['--lockfile', lockfile, '--timeout', '1s', '--', 'python3', ...args(a)], 20_000, { env: env() }));
+      assertExclusive(
+        await cliBounded(['--lockfile', lockfile, '--timeout', '1s', '--', 'python3', ...args(a)], 20_000, {
+          env: env(),
+        }),
+      );
     });
   }
   for (const a of SHARED) {
     it(`run (auto): python3 ${a.join(' ')} is shared`, async function () {
-      assertShared(await cliBounded(['--lockfile', lockfile, '--timeout', '1s', '--', 'python3', ...args(a)], 20_000, { env: env() }));
+      assertShared(
+        await cliBounded(['--lockfile', lockfile, '--timeout', '1s', '--', 'python3', ...args(a)], 20_000, {
+          env: env(),
+        }),
+      );
     });
   }
 
   const runner = (extra: string[]): Promise<Awaited<ReturnType<typeof cliBounded>>> =>
-    cliBounded(['python-runner', ...gnArgs(dir), '--python', python!, '--lockfile', lockfile, '--timeout', '1s', `--env=PYTHONPATH=${dir}`, ...extra], 20_000, { cwd: dir, env: env() });
+    cliBounded(
+      [
+        'python-runner',
+        ...gnArgs(dir),
+        '--python',
+        python!,
+        '--lockfile',
+        lockfile,
+        '--timeout',
+        '1s',
+        `--env=PYTHONPATH=${dir}`,
+        ...extra,
+      ],
+      20_000,
+      { cwd: dir, env: env() },
+    );
 
   it('python-runner: --module pip is exclusive', async function () {
     assertExclusive(await runner(['--module', 'pip', '--', '--version']));

@@ -3,7 +3,18 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IS_WINDOWS, NODE } from '../support/paths';
-import { assertEnded, assertOneError, cliBounded, describeRun, gnArgs, libraryChild, listing, removeScratch, scratch, type Threw } from '../support/bad-input';
+import {
+  assertEnded,
+  assertOneError,
+  cliBounded,
+  describeRun,
+  gnArgs,
+  libraryChild,
+  listing,
+  removeScratch,
+  scratch,
+  type Threw,
+} from '../support/bad-input';
 
 /**
  * A refused lock path: where it is, what must stay as it was, and the words the error must use.
@@ -100,12 +111,29 @@ describe('hardening: nothing is created beside a refused lock path', function ()
       function assertNothingCreated(): void {
         for (const a of s.absent) assert.ok(!fs.existsSync(a), `${a} was created`);
         for (const [d, names] of listed) assert.deepEqual(listing(d), names, `the listing of ${d} is unchanged`);
-        assert.deepEqual(listing(s.cwd), s.watch.includes(s.cwd) ? listed.get(s.cwd) : [], 'nothing created in the working directory');
+        assert.deepEqual(
+          listing(s.cwd),
+          s.watch.includes(s.cwd) ? listed.get(s.cwd) : [],
+          'nothing created in the working directory',
+        );
       }
 
       it('run: one error line naming the path and the problem, nothing created', async function () {
         const marker = path.join(scratch(), 'ran');
-        const r = await cliBounded(['--lockfile', s.lockfile, '--timeout', '2s', '--', NODE, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`], 20_000, { cwd: s.cwd });
+        const r = await cliBounded(
+          [
+            '--lockfile',
+            s.lockfile,
+            '--timeout',
+            '2s',
+            '--',
+            NODE,
+            '-e',
+            `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`,
+          ],
+          20_000,
+          { cwd: s.cwd },
+        );
         assertOneError(r, place.problem);
         if (s.lockfile) assert.match(r.stderr, new RegExp(escape(s.lockfile)), describeRun(r));
         assert.ok(!fs.existsSync(marker), 'the command did not run');
@@ -117,7 +145,22 @@ describe('hardening: nothing is created beside a refused lock path', function ()
         const script = path.join(scriptDir, 'script.py');
         const marker = path.join(scriptDir, 'ran');
         fs.writeFileSync(script, `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`);
-        const r = await cliBounded(['python-runner', ...gnArgs(scriptDir), '--python', NODE, '--lockfile', s.lockfile, '--timeout', '2s', '--', script], 20_000, { cwd: s.cwd });
+        const r = await cliBounded(
+          [
+            'python-runner',
+            ...gnArgs(scriptDir),
+            '--python',
+            NODE,
+            '--lockfile',
+            s.lockfile,
+            '--timeout',
+            '2s',
+            '--',
+            script,
+          ],
+          20_000,
+          { cwd: s.cwd },
+        );
         assertOneError(r, place.problem);
         if (s.lockfile) assert.match(r.stderr, new RegExp(escape(s.lockfile)), describeRun(r));
         assert.ok(!fs.existsSync(marker), 'the script did not run');
@@ -125,7 +168,10 @@ describe('hardening: nothing is created beside a refused lock path', function ()
       });
 
       it('library: acquire() rejects naming the problem, nothing created', async function () {
-        const { r, out } = await libraryChild(`const l = await L.acquire(${JSON.stringify(s.lockfile)}, { timeoutMs: 2000 }); l.release(); return 'acquired';`, s.cwd);
+        const { r, out } = await libraryChild(
+          `const l = await L.acquire(${JSON.stringify(s.lockfile)}, { timeoutMs: 2000 }); l.release(); return 'acquired';`,
+          s.cwd,
+        );
         assertEnded(r);
         const t = out as Threw;
         assert.ok(t?.threw, `rejected: ${describeRun(r)}`);

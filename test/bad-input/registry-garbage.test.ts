@@ -76,7 +76,20 @@ describe('hardening: garbage in the registry (<lock>.d/) never blocks a reader',
         planted.push(...plant(lockfile, kind));
         const holder = await startHolder(lockfile, 'exclusive');
         try {
-          const r = await cliBounded(['--lockfile', lockfile, '--mode', 'shared', '--timeout', '2s', '--notice-after', '200ms', '--', NODE, '-e', '0']);
+          const r = await cliBounded([
+            '--lockfile',
+            lockfile,
+            '--mode',
+            'shared',
+            '--timeout',
+            '2s',
+            '--notice-after',
+            '200ms',
+            '--',
+            NODE,
+            '-e',
+            '0',
+          ]);
           assertEnded(r);
           assert.equal(r.status, 1, `timed out: ${describeRun(r)}`);
           assert.match(r.stderr, /^piplock: error: timed out/m, describeRun(r));
@@ -93,7 +106,25 @@ describe('hardening: garbage in the registry (<lock>.d/) never blocks a reader',
         const marker = path.join(dir, 'ran');
         planted.push(...plant(lockfile, kind));
         const holder = await startHolder(lockfile, 'exclusive');
-        const waiter = spawn(NODE, [CLI, '--lockfile', lockfile, '--mode', 'shared', '--timeout', '60s', '--notice-after', '200ms', '--', NODE, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`], { stdio: ['ignore', 'ignore', 'pipe'] });
+        const waiter = spawn(
+          NODE,
+          [
+            CLI,
+            '--lockfile',
+            lockfile,
+            '--mode',
+            'shared',
+            '--timeout',
+            '60s',
+            '--notice-after',
+            '200ms',
+            '--',
+            NODE,
+            '-e',
+            `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`,
+          ],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        );
         let stderr = '';
         waiter.stderr!.on('data', (d) => (stderr += d));
         // Past the notice (200 ms), then the holder leaves.

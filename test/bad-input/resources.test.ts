@@ -74,11 +74,15 @@ function assertRanDegraded(r: Bounded, marker: string): void {
 
 /** While a runner holds `lockfile` exclusively, a --timeout 0 runner is refused (status 1); afterwards it gets it. */
 async function assertStillExcludes(lockfile: string): Promise<void> {
-  const holder = spawn(NODE, [CLI, '--lockfile', lockfile, '--mode', 'exclusive', '--', NODE, '-e', HOLD], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const holder = spawn(NODE, [CLI, '--lockfile', lockfile, '--mode', 'exclusive', '--', NODE, '-e', HOLD], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
   holder.stderr!.on('data', (d) => (stderr += d));
   try {
-    await waitForLine(holder, /^held/).catch((e: Error) => assert.fail(`the exclusive runner did not start its command: ${e.message}; stderr: ${stderr}`));
+    await waitForLine(holder, /^held/).catch((e: Error) =>
+      assert.fail(`the exclusive runner did not start its command: ${e.message}; stderr: ${stderr}`),
+    );
     const r = await cliBounded(['--lockfile', lockfile, '--mode', 'shared', '--timeout', '0', '--', NODE, '-e', '0']);
     assertEnded(r);
     assert.equal(r.status, 1, `refused while the other runner holds it: ${describeRun(r)}`);
@@ -127,7 +131,14 @@ describe('hardening: side files that cannot be written do not stop locking', fun
       fs.writeFileSync(lockfile, '');
       await prepare(dir, lockfile);
       const marker = path.join(tmpDir(), 'ran');
-      const r = await cliBounded(['--lockfile', lockfile, '--', NODE, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`]);
+      const r = await cliBounded([
+        '--lockfile',
+        lockfile,
+        '--',
+        NODE,
+        '-e',
+        `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`,
+      ]);
       assertRanDegraded(r, marker);
       await assertStillExcludes(lockfile);
     });
@@ -147,7 +158,14 @@ describe('hardening: side files that cannot be written do not stop locking', fun
       const reason = readOnly(`${lockfile}.d`);
       if (reason) this.skip(); // reason: bind mounts need root with CAP_SYS_ADMIN
       const marker = path.join(tmpDir(), 'ran');
-      const r = await cliBounded(['--lockfile', lockfile, '--', NODE, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`]);
+      const r = await cliBounded([
+        '--lockfile',
+        lockfile,
+        '--',
+        NODE,
+        '-e',
+        `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`,
+      ]);
       assertRanDegraded(r, marker);
       await assertStillExcludes(lockfile);
     });
@@ -178,14 +196,26 @@ describe('hardening: running out of file descriptors (EMFILE)', function () {
     const bad: string[] = [];
     const script = path.join(dir, 'script.py');
     fs.writeFileSync(script, '');
-    const gn = ['--gn-root', dir, '--current-path', dir, '--default-toolchain', '//t:t', '--current-toolchain', '//t:t'];
+    const gn = [
+      '--gn-root',
+      dir,
+      '--current-path',
+      dir,
+      '--default-toolchain',
+      '//t:t',
+      '--current-toolchain',
+      '//t:t',
+    ];
     const commands: Array<[string, string[]]> = [
       ['run', ['--lockfile', lockfile, '--', '/bin/sh', '-c', 'exit 0']],
       ['python-runner', ['python-runner', ...gn, '--python', NODE, '--lockfile', lockfile, '--', script]],
     ];
     for (let n = lowest; n <= lowest + 12; n++) {
       for (const [name, args] of commands) {
-        const r = await run('sh', ['-c', `ulimit -n ${n} && exec "$@"`, 'sh', NODE, CLI, ...args], { cwd: dir, limitMs: 20_000 });
+        const r = await run('sh', ['-c', `ulimit -n ${n} && exec "$@"`, 'sh', NODE, CLI, ...args], {
+          cwd: dir,
+          limitMs: 20_000,
+        });
         const lines = r.stderr.split('\n').filter((l) => l !== '');
         const clean =
           !r.killed &&

@@ -23,7 +23,23 @@ describe('durations on the command line (--timeout, --notice-after)', function (
   }
 
   // A bare number is seconds; anything else that is not <number><unit> is refused, not guessed at.
-  const REFUSED = ['', ' ', 'soon', '-5', '+5', '1e3', '1.', 'ms', '5 m s', '1M', '1S', '5min', '0x10', 'Infinity', '1,5'];
+  const REFUSED = [
+    '',
+    ' ',
+    'soon',
+    '-5',
+    '+5',
+    '1e3',
+    '1.',
+    'ms',
+    '5 m s',
+    '1M',
+    '1S',
+    '5min',
+    '0x10',
+    'Infinity',
+    '1,5',
+  ];
   for (const text of REFUSED) {
     it(`refuses ${JSON.stringify(text)}`, function () {
       assert.equal(parseDuration(text), undefined);

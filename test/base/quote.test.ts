@@ -3,8 +3,14 @@ import { quoteCommand, quoteValue } from '../../src/base/quote';
 
 describe('a command line in a message reads as a POSIX shell would take it', function () {
   it('leaves plain words as they are', function () {
-    assert.equal(quoteCommand(['python3', '-m', 'pip', 'install', '-r', 'req.txt']), 'python3 -m pip install -r req.txt');
-    assert.equal(quoteCommand(['/usr/bin/env', 'A=b,c', 'x@y', '50%', 'a+b:c', 'C:\\venv\\python.exe']), '/usr/bin/env A=b,c x@y 50% a+b:c C:\\venv\\python.exe');
+    assert.equal(
+      quoteCommand(['python3', '-m', 'pip', 'install', '-r', 'req.txt']),
+      'python3 -m pip install -r req.txt',
+    );
+    assert.equal(
+      quoteCommand(['/usr/bin/env', 'A=b,c', 'x@y', '50%', 'a+b:c', 'C:\\venv\\python.exe']),
+      '/usr/bin/env A=b,c x@y 50% a+b:c C:\\venv\\python.exe',
+    );
   });
 
   it('single-quotes words with spaces or shell characters', function () {

@@ -44,7 +44,12 @@ describe('runner CLI', function () {
   });
 
   it('lets the command use stdout and stderr, and is silent itself by default', async function () {
-    const r = await runCli(['--lockfile', path.join(tmpDir(), 'pip.lock'), '--', ...nodeEval("console.log('out'); console.error('err')")]);
+    const r = await runCli([
+      '--lockfile',
+      path.join(tmpDir(), 'pip.lock'),
+      '--',
+      ...nodeEval("console.log('out'); console.error('err')"),
+    ]);
     assert.equal(r.stdout.trim(), 'out');
     assert.equal(r.stderr.trim(), 'err');
   });
@@ -77,7 +82,17 @@ describe('runner CLI', function () {
     // A stand-in "pip" (a node script named pip.js would not do: the name must be pip).
     const holder = await startHolder(lockfile, 'shared');
     try {
-      const pip = await runCli(['--lockfile', lockfile, '--timeout', '0', '--log-level', 'debug', '--', 'pip', '--version']);
+      const pip = await runCli([
+        '--lockfile',
+        lockfile,
+        '--timeout',
+        '0',
+        '--log-level',
+        'debug',
+        '--',
+        'pip',
+        '--version',
+      ]);
       assert.equal(pip.status, 1, 'pip waits for the shared holder');
       assert.match(pip.stderr, /waiting for an exclusive lock/);
       const other = await runCli(['--lockfile', lockfile, '--timeout', '0', '--', ...nodeEval('0')]);
@@ -90,12 +105,19 @@ describe('runner CLI', function () {
   it('waits while the lock is busy and runs the command once it is released', async function () {
     const lockfile = path.join(tmpDir(), 'pip.lock');
     const holder = await startHolder(lockfile, 'exclusive');
-    const child = spawn(NODE, [CLI, '--lockfile', lockfile, '--log-level', 'debug', '--', ...nodeEval("console.log('ran')")], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      NODE,
+      [CLI, '--lockfile', lockfile, '--log-level', 'debug', '--', ...nodeEval("console.log('ran')")],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    assert.ok(await eventually(() => /lock busy, attempt 2/.test(err), 10_000), `debug shows every busy attempt: ${err}`);
+    assert.ok(
+      await eventually(() => /lock busy, attempt 2/.test(err), 10_000),
+      `debug shows every busy attempt: ${err}`,
+    );
     assert.equal(out, '', 'the command has not run while the lock is held');
     await holder.release();
     const { code } = await exited(child);
@@ -105,7 +127,16 @@ describe('runner CLI', function () {
   });
 
   it('writes JSON lines with --log-format json', async function () {
-    const r = await runCli(['--lockfile', path.join(tmpDir(), 'pip.lock'), '--log-format', 'json', '--log-level', 'debug', '--', ...nodeEval('0')]);
+    const r = await runCli([
+      '--lockfile',
+      path.join(tmpDir(), 'pip.lock'),
+      '--log-format',
+      'json',
+      '--log-level',
+      'debug',
+      '--',
+      ...nodeEval('0'),
+    ]);
     const lines = r.stderr.trim().split(/\r?\n/);
     assert.ok(lines.length >= 1);
     for (const line of lines) {
@@ -134,8 +165,12 @@ describe('runner CLI', function () {
     // On POSIX the shell hands every open descriptor down to its background job,
     // so only the runner's close-on-exec keeps the lock from the daemon.
     const daemon = IS_WINDOWS
-      ? [NODE, '-e', `const d=require('child_process').spawn(process.execPath,['-e','setTimeout(()=>{},20000)'],{detached:true,stdio:'ignore'});
-          require('fs').writeFileSync(${JSON.stringify(pidFile)},String(d.pid)); d.unref();`]
+      ? [
+          NODE,
+          '-e',
+          `const d=require('child_process').spawn(process.execPath,['-e','setTimeout(()=>{},20000)'],{detached:true,stdio:'ignore'});
+          require('fs').writeFileSync(${JSON.stringify(pidFile)},String(d.pid)); d.unref();`,
+        ]
       : ['sh', '-c', `sleep 20 </dev/null >/dev/null 2>&1 & echo $! > '${pidFile}'`];
     const r = await run(...runner(lockfile, 'exclusive', daemon));
     assert.equal(r.status, 0, r.stderr);
@@ -161,7 +196,12 @@ describe('runner CLI', function () {
     });
 
     it('a command killed by signal N gives 128+N', async function () {
-      const r = await runCli(['--lockfile', path.join(tmpDir(), 'pip.lock'), '--', ...nodeEval("process.kill(process.pid,'SIGKILL')")]);
+      const r = await runCli([
+        '--lockfile',
+        path.join(tmpDir(), 'pip.lock'),
+        '--',
+        ...nodeEval("process.kill(process.pid,'SIGKILL')"),
+      ]);
       assert.equal(r.status, 128 + 9);
     });
 
@@ -189,13 +229,43 @@ describe('runner CLI', function () {
       ['nothing after --', () => ['--lockfile', lockfile(), '--'], 2, /no command given/],
       ['no command at all', () => ['--lockfile', lockfile()], 2, /no command given/],
       ['no --lockfile', () => ['--', ...nodeEval('0')], 2, /--lockfile/],
-      ['an unknown option', () => ['--lockfile', lockfile(), '--frobnicate', '--', ...nodeEval('0')], 2, /unknown option '--frobnicate'/],
-      ['a bad --timeout', () => ['--lockfile', lockfile(), '--timeout', 'soon', '--', ...nodeEval('0')], 2, /--timeout.*'soon'/],
-      ['a negative --timeout', () => ['--lockfile', lockfile(), '--timeout', '-5', '--', ...nodeEval('0')], 2, /--timeout/],
-      ['a bad --mode', () => ['--lockfile', lockfile(), '--mode', 'sometimes', '--', ...nodeEval('0')], 2, /--mode.*'sometimes'.*auto, shared, exclusive/],
-      ['a bad --log-level', () => ['--lockfile', lockfile(), '--log-level', 'loud', '--', ...nodeEval('0')], 2, /--log-level.*'loud'/],
+      [
+        'an unknown option',
+        () => ['--lockfile', lockfile(), '--frobnicate', '--', ...nodeEval('0')],
+        2,
+        /unknown option '--frobnicate'/,
+      ],
+      [
+        'a bad --timeout',
+        () => ['--lockfile', lockfile(), '--timeout', 'soon', '--', ...nodeEval('0')],
+        2,
+        /--timeout.*'soon'/,
+      ],
+      [
+        'a negative --timeout',
+        () => ['--lockfile', lockfile(), '--timeout', '-5', '--', ...nodeEval('0')],
+        2,
+        /--timeout/,
+      ],
+      [
+        'a bad --mode',
+        () => ['--lockfile', lockfile(), '--mode', 'sometimes', '--', ...nodeEval('0')],
+        2,
+        /--mode.*'sometimes'.*auto, shared, exclusive/,
+      ],
+      [
+        'a bad --log-level',
+        () => ['--lockfile', lockfile(), '--log-level', 'loud', '--', ...nodeEval('0')],
+        2,
+        /--log-level.*'loud'/,
+      ],
       ['a lock path that is a directory', () => ['--lockfile', tmpDir(), '--', ...nodeEval('0')], 1, /is a directory/],
-      ['a command that does not exist', () => ['--lockfile', lockfile(), '--', 'piplock-no-such-command-xyz'], 127, /command not found: 'piplock-no-such-command-xyz'/],
+      [
+        'a command that does not exist',
+        () => ['--lockfile', lockfile(), '--', 'piplock-no-such-command-xyz'],
+        127,
+        /command not found: 'piplock-no-such-command-xyz'/,
+      ],
     ];
     for (const [what, args, status, pattern] of cases) {
       it(what, async function () {
@@ -217,7 +287,11 @@ describe('runner CLI', function () {
 
     it('a lock file in a place where it cannot be created', async function () {
       // Root ignores permission bits, so use places no one may create files in.
-      const place = IS_WINDOWS ? 'Q:\\piplock-no-such-drive\\pip.lock' : process.getuid?.() === 0 ? '/sys/piplock-test/pip.lock' : '/proc/piplock-test/pip.lock';
+      const place = IS_WINDOWS
+        ? 'Q:\\piplock-no-such-drive\\pip.lock'
+        : process.getuid?.() === 0
+          ? '/sys/piplock-test/pip.lock'
+          : '/proc/piplock-test/pip.lock';
       const r = await runCli(['--lockfile', place, '--', ...nodeEval("console.log('ran')")]);
       assert.equal(r.status, 1, r.stderr);
       assert.equal(r.stdout, '', 'the command did not run');

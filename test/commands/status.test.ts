@@ -9,14 +9,28 @@ import { exited, runCli, tmpDir, waitForLine } from '../support/procs';
 
 interface Status {
   lockfile: string;
-  entries: Array<{ pid: number; mode: string; state: string; command: string[]; since: string | null; registered: boolean }>;
+  entries: Array<{
+    pid: number;
+    mode: string;
+    state: string;
+    command: string[];
+    since: string | null;
+    registered: boolean;
+  }>;
 }
 
-const HOLD = "process.stdout.write('held ' + process.pid + '\\n'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));";
+const HOLD =
+  "process.stdout.write('held ' + process.pid + '\\n'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));";
 
 /** A piplock runner whose command holds the lock until its stdin ends; resolves once the command runs. */
-async function startRunner(lockfile: string, mode: string, extra: string[] = []): Promise<{ runner: ChildProcess; childPid: number }> {
-  const runner = spawn(NODE, [CLI, '--lockfile', lockfile, '--mode', mode, ...extra, '--', NODE, '-e', HOLD], { stdio: ['pipe', 'pipe', 'pipe'] });
+async function startRunner(
+  lockfile: string,
+  mode: string,
+  extra: string[] = [],
+): Promise<{ runner: ChildProcess; childPid: number }> {
+  const runner = spawn(NODE, [CLI, '--lockfile', lockfile, '--mode', mode, ...extra, '--', NODE, '-e', HOLD], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const line = await waitForLine(runner, /^held \d+/);
   return { runner, childPid: Number(line.split(' ')[1]) };
 }
@@ -94,7 +108,7 @@ describe('piplock status', function () {
       [],
       JSON.stringify(s),
     );
-    assert.ok(!fs.existsSync(entryFile), 'the dead runner\'s entry was removed');
+    assert.ok(!fs.existsSync(entryFile), "the dead runner's entry was removed");
     const text = await runCli(['status', lockfile]);
     assert.equal(text.status, 0);
   });
@@ -106,7 +120,21 @@ describe('piplock status', function () {
     const pipScript = path.join(dir, 'pip_install_python_deps.py');
     fs.writeFileSync(pipScript, HOLD);
     fs.writeFileSync(path.join(dir, 'other.py'), '');
-    const gn = ['python-runner', '--gn-root', dir, '--current-path', dir, '--default-toolchain', '//t:t', '--current-toolchain', '//t:t', '--python', NODE, '--lockfile', lockfile];
+    const gn = [
+      'python-runner',
+      '--gn-root',
+      dir,
+      '--current-path',
+      dir,
+      '--default-toolchain',
+      '//t:t',
+      '--current-toolchain',
+      '//t:t',
+      '--python',
+      NODE,
+      '--lockfile',
+      lockfile,
+    ];
     const pip = spawn(NODE, [CLI, ...gn, '--', pipScript], { stdio: ['pipe', 'pipe', 'pipe'], cwd: dir });
     cleanup.push(async () => {
       pip.stdin!.end();
@@ -136,12 +164,23 @@ describe('piplock status', function () {
     assert.ok(tag !== undefined && tag === platform.startTag(process.pid), 'a stable start tag for a running process');
     const file = path.join(sideDir(lockfile), `${process.pid}.json`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const entry = { pid: process.pid, mode: 'exclusive', state: 'holding', command: ['gone'], since: Date.now(), start: `${tag}0` };
+    const entry = {
+      pid: process.pid,
+      mode: 'exclusive',
+      state: 'holding',
+      command: ['gone'],
+      since: Date.now(),
+      start: `${tag}0`,
+    };
     fs.writeFileSync(file, JSON.stringify(entry));
     assert.deepEqual((await status(lockfile)).entries, [], 'the dead runner is not listed');
     assert.ok(!fs.existsSync(file), 'and its entry is removed');
     fs.writeFileSync(file, JSON.stringify({ ...entry, start: tag }));
-    assert.deepEqual((await status(lockfile)).entries.map((e) => e.pid), [process.pid], 'with the start it really has, it is listed');
+    assert.deepEqual(
+      (await status(lockfile)).entries.map((e) => e.pid),
+      [process.pid],
+      'with the start it really has, it is listed',
+    );
     fs.unlinkSync(file);
   });
 
@@ -159,12 +198,30 @@ describe('waiting notice', function () {
     const lockfile = path.join(tmpDir(), 'pip.lock');
     const { runner } = await startRunner(lockfile, 'exclusive');
     try {
-      const r = await runCli(['--lockfile', lockfile, '--mode', 'shared', '--notice-after', '1s', '--timeout', '3s', '--', NODE, '-e', '0']);
+      const r = await runCli([
+        '--lockfile',
+        lockfile,
+        '--mode',
+        'shared',
+        '--notice-after',
+        '1s',
+        '--timeout',
+        '3s',
+        '--',
+        NODE,
+        '-e',
+        '0',
+      ]);
       assert.equal(r.status, 1, 'timed out');
       const lines = r.stderr.trim().split(/\r?\n/);
       assert.equal(lines.length, 2, r.stderr); // the notice, then the timeout error
       const esc = lockfile.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
-      assert.match(lines[0]!, new RegExp(`^piplock: warn: waited \\d\\.\\d s for a shared lock on '${esc}'; held by PID ${runner.pid} \\(exclusive, [^:]+: .*node`));
+      assert.match(
+        lines[0]!,
+        new RegExp(
+          `^piplock: warn: waited \\d\\.\\d s for a shared lock on '${esc}'; held by PID ${runner.pid} \\(exclusive, [^:]+: .*node`,
+        ),
+      );
       assert.match(lines[1]!, /^piplock: error: timed out/);
     } finally {
       runner.stdin!.end();
@@ -176,7 +233,18 @@ describe('waiting notice', function () {
     const lockfile = path.join(tmpDir(), 'pip.lock');
     const { runner } = await startRunner(lockfile, 'exclusive');
     setTimeout(() => runner.stdin!.end(), 500);
-    const r = await runCli(['--lockfile', lockfile, '--mode', 'shared', '--notice-after', '20s', '--', NODE, '-e', '0']);
+    const r = await runCli([
+      '--lockfile',
+      lockfile,
+      '--mode',
+      'shared',
+      '--notice-after',
+      '20s',
+      '--',
+      NODE,
+      '-e',
+      '0',
+    ]);
     await exited(runner);
     assert.equal(r.status, 0);
     assert.equal(r.stderr, '');

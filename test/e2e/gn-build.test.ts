@@ -59,15 +59,22 @@ function missingTools(): string | undefined {
     ['gn', ['--version']],
     ['ninja', ['--version']],
   ] as const) {
-    if (spawnSync(tool, args).status !== 0) return `'${tool}' not found on PATH (Debian packages generate-ninja and ninja-build; appveyor.yml shows how to get them on Windows and macOS)`;
+    if (spawnSync(tool, args).status !== 0)
+      return `'${tool}' not found on PATH (Debian packages generate-ninja and ninja-build; appveyor.yml shows how to get them on Windows and macOS)`;
   }
-  if (spawnSync(PYTHON, ['-c', 'import venv, ensurepip']).status !== 0) return `${PYTHON} with venv and ensurepip not found`;
+  if (spawnSync(PYTHON, ['-c', 'import venv, ensurepip']).status !== 0)
+    return `${PYTHON} with venv and ensurepip not found`;
   if (!fs.existsSync(CLI)) return 'piplock is not built (npm run build)';
   return undefined;
 }
 
 function run(cmd: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): SpawnSyncReturns<string> {
-  const r = spawnSync(cmd, args, { ...options, encoding: 'utf8', timeout: IS_WINDOWS ? 300_000 : 120_000, maxBuffer: 64 << 20 });
+  const r = spawnSync(cmd, args, {
+    ...options,
+    encoding: 'utf8',
+    timeout: IS_WINDOWS ? 300_000 : 120_000,
+    maxBuffer: 64 << 20,
+  });
   if (r.error) throw r.error;
   return r;
 }
@@ -141,11 +148,21 @@ describe('e2e: GN build with pw_python_action through piplock (gn, ninja, venv, 
 
     wheels = path.join(work, 'wheels');
     const plain = { cwd: work, env: process.env };
-    check(run(PYTHON, [path.join(src, 'tools', 'make_wheel.py'), wheels, String(MODULES), String(FUNCTIONS)], plain), 'make_wheel.py');
+    check(
+      run(PYTHON, [path.join(src, 'tools', 'make_wheel.py'), wheels, String(MODULES), String(FUNCTIONS)], plain),
+      'make_wheel.py',
+    );
     const venv = path.join(work, 'venv');
     check(run(PYTHON, ['-m', 'venv', venv], plain), `${PYTHON} -m venv`);
     ({ bin, python } = venvPython(venv));
-    check(run(python, ['-m', 'pip', 'install', '-q', '--no-index', '--disable-pip-version-check', '--find-links', wheels, 'e2epkg'], plain), 'pip install');
+    check(
+      run(
+        python,
+        ['-m', 'pip', 'install', '-q', '--no-index', '--disable-pip-version-check', '--find-links', wheels, 'e2epkg'],
+        plain,
+      ),
+      'pip install',
+    );
     // As in an activated environment: the virtualenv's executables first on PATH, and Node's.
     env = { ...process.env, PATH: [bin, path.dirname(NODE), process.env.PATH].join(path.delimiter), VIRTUAL_ENV: venv };
   });
@@ -163,7 +180,13 @@ describe('e2e: GN build with pw_python_action through piplock (gn, ninja, venv, 
     const dir = path.join(work, out);
     fs.rmSync(dir, { recursive: true, force: true });
     const gnArgs = `e2e_wheel_dir="${slashes(wheels)}" e2e_python="${slashes(python)}" e2e_lock=${lock}`;
-    check(run('gn', ['gen', dir, `--script-executable=${slashes(python)}`, `--args=${gnArgs}`], { cwd: path.join(work, 'src'), env }), 'gn gen');
+    check(
+      run('gn', ['gen', dir, `--script-executable=${slashes(python)}`, `--args=${gnArgs}`], {
+        cwd: path.join(work, 'src'),
+        env,
+      }),
+      'gn gen',
+    );
     const start = performance.now();
     const r = run('ninja', ['-C', dir, '-j', JOBS, ...(lock ? [] : ['-k', '0'])], { cwd: work, env });
     return { status: r.status, log: r.stdout + r.stderr, seconds: (performance.now() - start) / 1000 };
@@ -190,10 +213,16 @@ describe('e2e: GN build with pw_python_action through piplock (gn, ninja, venv, 
     assert.ok(fs.existsSync(path.join(out, 'gen/stamps/report.done')));
     const report = read('gen/report.json');
     assert.deepEqual({ ...report, cwd: undefined }, { cwd: undefined, greeting: 'hello=world', total });
-    assert.ok(sameEntry(String(report.cwd), path.join(out, 'gen')), `report ran in ${String(report.cwd)}, not in out/gen`);
+    assert.ok(
+      sameEntry(String(report.cwd), path.join(out, 'gen')),
+      `report ran in ${String(report.cwd)}, not in out/gen`,
+    );
     const expr = read('gen/expression.json');
     assert.deepEqual(expr.inputs, ['gen/use_00.json'], '<TARGET_FILE(:use_00)> expanded');
-    assert.ok(sameEntry(String(expr.python), python), `the script ran with ${String(expr.python)}, not with the Python GN runs actions with (${python})`);
+    assert.ok(
+      sameEntry(String(expr.python), python),
+      `the script ran with ${String(expr.python)}, not with the Python GN runs actions with (${python})`,
+    );
     assert.ok(fs.statSync(path.join(out, 'pip.lock')).isFile(), 'out/pip.lock is the lock');
 
     // Every command of the build is the stamp tool or a Python action through the launcher and
@@ -207,7 +236,10 @@ describe('e2e: GN build with pw_python_action through piplock (gn, ninja, venv, 
       const [, first, rest] = /^("[^"]*"|\S+) (.*)$/.exec(c) ?? [];
       assert.ok(first !== undefined && rest !== undefined, c);
       assert.ok(sameEntry(first.replace(/^"(.*)"$/, '$1'), python), `not run with the virtualenv's Python: ${c}`);
-      assert.match(rest, /^\.\.\/src\/third_party\/piplock\/gn\/piplock_action\.py --node=node .* --lockfile pip\.lock /);
+      assert.match(
+        rest,
+        /^\.\.\/src\/third_party\/piplock\/gn\/piplock_action\.py --node=node .* --lockfile pip\.lock /,
+      );
     }
   });
 
@@ -225,7 +257,9 @@ describe('e2e: GN build with pw_python_action through piplock (gn, ninja, venv, 
       counts.push(failed.length);
     }
     const kindText = [...kinds].map(([k, n]) => `${k} ${n}`).join(', ');
-    console.log(`      unlocked builds: ${counts.filter((n) => n > 0).length}/${BUILDS} failed; failed actions per build: ${counts.join(', ')} (${kindText})`);
+    console.log(
+      `      unlocked builds: ${counts.filter((n) => n > 0).length}/${BUILDS} failed; failed actions per build: ${counts.join(', ')} (${kindText})`,
+    );
     assert.ok(
       counts.some((n) => n > 0),
       'no import failure in any build without the lock: the race is too narrow for this machine; make the package bigger (MODULES)',

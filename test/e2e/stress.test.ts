@@ -7,7 +7,19 @@ import { sabotaged } from '../support/sabotage';
 
 describe('stress checker', function () {
   it('passes shared holders that overlap and exclusive ones that do not', function () {
-    const r = check(['E a.0 shared 1', 'E b.0 shared 2', 'X a.0', 'X b.0', 'E c.0 exclusive 3', 'X c.0', 'E d.0 shared 4', 'X d.0', ''].join('\n'));
+    const r = check(
+      [
+        'E a.0 shared 1',
+        'E b.0 shared 2',
+        'X a.0',
+        'X b.0',
+        'E c.0 exclusive 3',
+        'X c.0',
+        'E d.0 shared 4',
+        'X d.0',
+        '',
+      ].join('\n'),
+    );
     assert.equal(r.acquisitions, 4);
     assert.equal(r.exclusive, 1);
     assert.deepEqual(r.violations, []);

@@ -32,10 +32,16 @@ describe('acquire loop', function () {
     for (let i = 1; i < busyAt.length; i++) {
       assert.ok(busyAt[i]! - busyAt[i - 1]! >= 50 * i - slack, `gap ${i} was ${busyAt[i]! - busyAt[i - 1]!} ms`);
     }
-    assert.ok(busyAt.every((t) => t < releasedAt), 'no try found the lock busy after it was released');
+    assert.ok(
+      busyAt.every((t) => t < releasedAt),
+      'no try found the lock busy after it was released',
+    );
     // The next try comes (busy tries + 1) x 50 ms after the last busy one; a generous second on top for a loaded machine.
     const nextTry = busyAt[busyAt.length - 1]! + 50 * (busyAt.length + 1);
-    assert.ok(gotAt <= Math.max(nextTry, releasedAt) + 1000, `got the lock at ${gotAt} ms, schedule allowed ${nextTry} ms`);
+    assert.ok(
+      gotAt <= Math.max(nextTry, releasedAt) + 1000,
+      `got the lock at ${gotAt} ms, schedule allowed ${nextTry} ms`,
+    );
   });
 
   it('gives up after the timeout with a LockTimeoutError naming the file, the mode and the wait', async function () {
@@ -62,7 +68,10 @@ describe('acquire loop', function () {
     const holder = await startHolder(lockfile, 'exclusive');
     let tries = 0;
     try {
-      await assert.rejects(acquire(lockfile, { mode: 'shared', timeoutMs: 0, onBusy: () => tries++ }), LockTimeoutError);
+      await assert.rejects(
+        acquire(lockfile, { mode: 'shared', timeoutMs: 0, onBusy: () => tries++ }),
+        LockTimeoutError,
+      );
       assert.equal(tries, 1);
     } finally {
       await holder.release();

@@ -16,7 +16,9 @@ describe('gate left by a dead exclusive waiter', function () {
     const lockfile = path.join(tmpDir(), 'pip.lock');
     const holder = await startHolder(lockfile, 'shared');
     const spawnRunner = (mode: string, code: string) =>
-      spawn(NODE, [CLI, '--lockfile', lockfile, '--mode', mode, '--notice-after', '10m', '--', NODE, '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+      spawn(NODE, [CLI, '--lockfile', lockfile, '--mode', mode, '--notice-after', '10m', '--', NODE, '-e', code], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     const writer = spawnRunner('exclusive', "console.log('writer ran')");
     let reader: ReturnType<typeof spawnRunner> | undefined;
     try {
@@ -35,7 +37,10 @@ describe('gate left by a dead exclusive waiter', function () {
       reader.stdout!.on('data', (d) => (out += d));
       // The reader waits at the gate, with the gate open (so that on Windows the mutex is abandoned, not
       // destroyed): it registers as waiting after its first try, which opens the gate.
-      const waiting = await eventually(() => readRegistry(lockfile).some((e) => e.pid === reader!.pid && e.state === 'waiting'), 60_000);
+      const waiting = await eventually(
+        () => readRegistry(lockfile).some((e) => e.pid === reader!.pid && e.state === 'waiting'),
+        60_000,
+      );
       assert.ok(waiting, 'the reader registered as waiting');
       assert.equal(out, '', 'the reader queues behind the waiting writer');
 

@@ -9,7 +9,7 @@ describe('hand-off', function () {
     ['exclusive', 'shared'],
     ['shared', 'exclusive'],
   ] as const) {
-    it(`${asked === "shared" ? "a" : "an"} ${asked} waiter gets the lock as soon as ${held === "shared" ? "a" : "an"} ${held} holder lets go, well before the reference runner's next try`, async function () {
+    it(`${asked === 'shared' ? 'a' : 'an'} ${asked} waiter gets the lock as soon as ${held === 'shared' ? 'a' : 'an'} ${held} holder lets go, well before the reference runner's next try`, async function () {
       const lockfile = path.join(tmpDir(), 'pip.lock');
       const holder = await startHolder(lockfile, held);
       const start = performance.now();
@@ -34,7 +34,10 @@ describe('hand-off', function () {
       const interval = nextPoll - releaseAsked;
       assert.ok(interval >= 500, `the poll interval had grown to ${interval} ms`);
       // The hand-off includes the release round trip to the holder process; half the interval is a generous bound.
-      assert.ok(gotAt < releaseAsked + interval / 2, `got the lock ${Math.round(gotAt - releaseAsked)} ms after asking the holder to let go; the reference runner would have tried again after ${interval} ms`);
+      assert.ok(
+        gotAt < releaseAsked + interval / 2,
+        `got the lock ${Math.round(gotAt - releaseAsked)} ms after asking the holder to let go; the reference runner would have tried again after ${interval} ms`,
+      );
     });
   }
 });

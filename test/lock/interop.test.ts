@@ -13,10 +13,14 @@ const FLAG: Record<LockMode, string> = { shared: '-s', exclusive: '-x' };
 
 // Other users of the same lock file: flock(1), and the reference runner's algorithm in
 // Python (fcntl.flock with LOCK_NB). Both are flock(2), which Windows lacks.
-const PEERS: Array<{ name: string; tool: string; args: (lockfile: string, mode: LockMode, cmd: string[]) => string[] }> = [
+const PEERS: Array<{
+  name: string;
+  tool: string;
+  args: (lockfile: string, mode: LockMode, cmd: string[]) => string[];
+}> = [
   { name: 'flock(1)', tool: 'flock', args: (l, m, cmd) => ['-n', FLAG[m], l, ...cmd] },
   {
-    name: 'the reference runner\'s lock in Python (scripts/reference-lock.py)',
+    name: "the reference runner's lock in Python (scripts/reference-lock.py)",
     tool: 'python3',
     args: (l, m, cmd) => [REFERENCE_LOCK, '--lockfile', l, '--mode', m, '--timeout', '0', '--', ...cmd],
   },

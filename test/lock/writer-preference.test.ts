@@ -33,7 +33,16 @@ describe('writer preference', function () {
     const loops = await startLoops(lockfile, 'gate');
     try {
       // The loops never leave the lock free; without the gate this request would wait until the timeout.
-      const r = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--timeout', '20s', '--', ...nodeEval('0')]);
+      const r = await runCli([
+        '--lockfile',
+        lockfile,
+        '--mode',
+        'exclusive',
+        '--timeout',
+        '20s',
+        '--',
+        ...nodeEval('0'),
+      ]);
       assert.equal(r.status, 0, `the exclusive request got in while the loops ran: ${r.stderr}`);
       assert.ok(
         loops.every((l) => l.exitCode === null),
@@ -48,7 +57,16 @@ describe('writer preference', function () {
     const lockfile = path.join(tmpDir(), 'pip.lock');
     const loops = await startLoops(lockfile, 'nogate');
     try {
-      const r = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--timeout', '4s', '--', ...nodeEval('0')]);
+      const r = await runCli([
+        '--lockfile',
+        lockfile,
+        '--mode',
+        'exclusive',
+        '--timeout',
+        '4s',
+        '--',
+        ...nodeEval('0'),
+      ]);
       assert.equal(r.status, 1, 'starved until the timeout');
       assert.match(r.stderr, /timed out after .* waiting for an exclusive lock/);
     } finally {
@@ -61,7 +79,16 @@ describe('writer preference', function () {
     const loops = await startLoops(lockfile, 'gate');
     let writer: Promise<unknown> | undefined;
     try {
-      writer = runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--timeout', '20s', '--', ...nodeEval('setTimeout(() => {}, 1500)')]);
+      writer = runCli([
+        '--lockfile',
+        lockfile,
+        '--mode',
+        'exclusive',
+        '--timeout',
+        '20s',
+        '--',
+        ...nodeEval('setTimeout(() => {}, 1500)'),
+      ]);
       // Wait until the writer holds the gate (it keeps it while it waits for the loops to let go).
       const gate = platform.openGate(lockfile);
       try {
@@ -79,7 +106,16 @@ describe('writer preference', function () {
       assert.equal(once.status, 1, `a shared newcomer queued behind the writer: ${once.stderr}`);
       const r = (await writer) as { status: number; stderr: string };
       assert.equal(r.status, 0, r.stderr);
-      const after = await runCli(['--lockfile', lockfile, '--mode', 'shared', '--timeout', '20s', '--', ...nodeEval('0')]);
+      const after = await runCli([
+        '--lockfile',
+        lockfile,
+        '--mode',
+        'shared',
+        '--timeout',
+        '20s',
+        '--',
+        ...nodeEval('0'),
+      ]);
       assert.equal(after.status, 0, after.stderr);
     } finally {
       await writer;

@@ -13,7 +13,14 @@ describe('POSIX flock backends', function () {
   const hide = ['--require', supportScript('hide-fs-ext.js')];
 
   it('uses fs-ext when it is installed', async function () {
-    const r = await runCli(['--lockfile', path.join(tmpDir(), 'pip.lock'), '--log-level', 'debug', '--', ...nodeEval('0')]);
+    const r = await runCli([
+      '--lockfile',
+      path.join(tmpDir(), 'pip.lock'),
+      '--log-level',
+      'debug',
+      '--',
+      ...nodeEval('0'),
+    ]);
     assert.match(r.stderr, /lock taken with flock \(fs-ext\)/);
   });
 
@@ -36,7 +43,10 @@ describe('POSIX flock backends', function () {
     try {
       const shared = await runCli(['--lockfile', lockfile, '--timeout', '0', '--', ...nodeEval('0')], { env });
       assert.equal(shared.status, 0, 'koffi shares with an fs-ext shared holder');
-      const excl = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--timeout', '0', '--', ...nodeEval('0')], { env });
+      const excl = await runCli(
+        ['--lockfile', lockfile, '--mode', 'exclusive', '--timeout', '0', '--', ...nodeEval('0')],
+        { env },
+      );
       assert.equal(excl.status, 1, 'koffi exclusive is refused by an fs-ext shared holder');
     } finally {
       await fsExtHolder.release();
@@ -44,9 +54,12 @@ describe('POSIX flock backends', function () {
   });
 
   it('PIPLOCK_FLOCK=koffi forces the fallback', async function () {
-    const r = await runCli(['--lockfile', path.join(tmpDir(), 'pip.lock'), '--log-level', 'debug', '--', ...nodeEval('0')], {
-      env: { ...process.env, PIPLOCK_FLOCK: 'koffi' },
-    });
+    const r = await runCli(
+      ['--lockfile', path.join(tmpDir(), 'pip.lock'), '--log-level', 'debug', '--', ...nodeEval('0')],
+      {
+        env: { ...process.env, PIPLOCK_FLOCK: 'koffi' },
+      },
+    );
     assert.match(r.stderr, /lock taken with flock \(koffi\)/);
   });
 });

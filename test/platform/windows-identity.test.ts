@@ -20,14 +20,31 @@ describe('Windows: lock file identity', function () {
   it('the preload widens the volume serial in Node stat of a path (the condition the next test runs under)', async function () {
     const file = path.join(tmpDir(), 'pip.lock');
     fs.writeFileSync(file, '');
-    const r = await run(NODE, ['-r', WIDE_DEV, '-e', `process.stdout.write(String(require('fs').statSync(${JSON.stringify(file)}, { bigint: true }).dev))`]);
+    const r = await run(NODE, [
+      '-r',
+      WIDE_DEV,
+      '-e',
+      `process.stdout.write(String(require('fs').statSync(${JSON.stringify(file)}, { bigint: true }).dev))`,
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.ok(BigInt(r.stdout) > 0xffff_ffffn, `dev ${r.stdout} has bits above 32`);
   });
 
   it('takes the lock at once when Node stat reports a 64-bit volume serial', async function () {
     const lockfile = path.join(tmpDir(), 'pip.lock');
-    const r = await run(NODE, ['-r', WIDE_DEV, CLI, '--lockfile', lockfile, '--mode', 'shared', '--timeout', '5s', '--', ...nodeEval('0')]);
+    const r = await run(NODE, [
+      '-r',
+      WIDE_DEV,
+      CLI,
+      '--lockfile',
+      lockfile,
+      '--mode',
+      'shared',
+      '--timeout',
+      '5s',
+      '--',
+      ...nodeEval('0'),
+    ]);
     assert.equal(r.stderr, '');
     assert.equal(r.status, 0);
   });
@@ -52,9 +69,12 @@ describe('Windows: lock file identity', function () {
   it('a held lock is not reported replaced while Node stat reports a 64-bit volume serial', async function () {
     // The guard re-checks the identity every 200 ms while the command runs.
     const lockfile = path.join(tmpDir(), 'pip.lock');
-    const r = await runCli(['--lockfile', lockfile, '--timeout', '5s', '--', ...nodeEval('setTimeout(() => {}, 1500)')], {
-      env: { ...process.env, NODE_OPTIONS: `-r ${JSON.stringify(WIDE_DEV)}` },
-    });
+    const r = await runCli(
+      ['--lockfile', lockfile, '--timeout', '5s', '--', ...nodeEval('setTimeout(() => {}, 1500)')],
+      {
+        env: { ...process.env, NODE_OPTIONS: `-r ${JSON.stringify(WIDE_DEV)}` },
+      },
+    );
     assert.equal(r.stderr, '');
     assert.equal(r.status, 0);
   });

@@ -42,7 +42,8 @@ describe('Windows: kernel32 through koffi', function () {
       fs.cpSync(path.join(ROOT, 'dist', 'platform'), path.join(copy, 'platform'), { recursive: true });
       fs.cpSync(path.join(ROOT, 'dist', 'src'), path.join(copy, 'src'), { recursive: true });
       const other = require(path.join(copy, 'src', 'acquire.js')) as typeof import('../../src/lock/acquire');
-      const otherPlatform = (require(path.join(copy, 'platform', 'index.js')) as typeof import('../../platform')).platform;
+      const otherPlatform = (require(path.join(copy, 'platform', 'index.js')) as typeof import('../../platform'))
+        .platform;
       assert.notEqual(otherPlatform, platform, 'a separate copy');
       const lockfile = path.join(tmpDir(), 'pip.lock');
       const mine = await acquire(lockfile, { mode: 'shared', timeoutMs: 0 });
@@ -53,7 +54,11 @@ describe('Windows: kernel32 through koffi', function () {
       theirs.release();
       const x = other.tryAcquire(lockfile, 'exclusive');
       assert.ok(x, 'free once both let go');
-      assert.equal((await acquire(lockfile, { mode: 'shared', timeoutMs: 0 }).catch((e: unknown) => e)) instanceof LockTimeoutError, true);
+      assert.equal(
+        (await acquire(lockfile, { mode: 'shared', timeoutMs: 0 }).catch((e: unknown) => e)) instanceof
+          LockTimeoutError,
+        true,
+      );
       x.release();
     } finally {
       fs.rmSync(copy, { recursive: true, force: true });
@@ -67,7 +72,9 @@ describe('Windows: kernel32 through koffi', function () {
 
     it('a directory at the path is reported at once', async function () {
       const dir = tmpDir();
-      const err = await acquire(dir, { timeoutMs: 600_000, transientLimitMs: RETRY_LONGER_THAN_THE_TEST }).catch((e: unknown) => e);
+      const err = await acquire(dir, { timeoutMs: 600_000, transientLimitMs: RETRY_LONGER_THAN_THE_TEST }).catch(
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof LockError && err.code === 'EISDIR', String(err));
     });
 
@@ -87,7 +94,9 @@ describe('Windows: kernel32 through koffi', function () {
         this.skip();
       }
       try {
-        const err = await acquire(file, { timeoutMs: 600_000, transientLimitMs: RETRY_LONGER_THAN_THE_TEST }).catch((e: unknown) => e);
+        const err = await acquire(file, { timeoutMs: 600_000, transientLimitMs: RETRY_LONGER_THAN_THE_TEST }).catch(
+          (e: unknown) => e,
+        );
         assert.ok(err instanceof LockError && err.code === String(ERROR_ACCESS_DENIED), String(err));
       } finally {
         spawnSync('icacls', [file, '/remove:d', '*S-1-1-0']);
@@ -103,7 +112,11 @@ describe('Windows: kernel32 through koffi', function () {
       let closed = false;
       try {
         // FILE_DISPOSITION_INFO.DeleteFile = TRUE: the name stays until this handle closes.
-        assert.equal(w.SetFileInformationByHandle(h, FileDispositionInfo, Buffer.from([1]), 1) !== 0, true, `marked: ${w.GetLastError()}`);
+        assert.equal(
+          w.SetFileInformationByHandle(h, FileDispositionInfo, Buffer.from([1]), 1) !== 0,
+          true,
+          `marked: ${w.GetLastError()}`,
+        );
         const probe = w.CreateFileW(file, 0x80, FILE_SHARE_ALL, null, OPEN_EXISTING, 0, null);
         if (!w.isInvalid(probe)) {
           w.CloseHandle(probe);

@@ -24,7 +24,8 @@ function touchByteZero(file: string, how: 'read' | 'write'): 'ok' | number {
   assert.ok(!w.isInvalid(h), `opened ${file}: ${w.GetLastError()}`);
   try {
     const done = [0];
-    const ok = how === 'read' ? w.ReadFile(h, Buffer.alloc(1), 1, done, null) : w.WriteFile(h, Buffer.from('x'), 1, done, null);
+    const ok =
+      how === 'read' ? w.ReadFile(h, Buffer.alloc(1), 1, done, null) : w.WriteFile(h, Buffer.from('x'), 1, done, null);
     return ok !== 0 ? 'ok' : w.GetLastError();
   } finally {
     w.CloseHandle(h);

@@ -28,7 +28,8 @@ const KELVIN = '\u212a.lock';
 const SMALL_K = 'k.lock';
 
 function objectName(lockfile: string, kind: 'gate' | 'release'): string {
-  const { objectName: name } = require('../../platform/windows-objects') as typeof import('../../platform/windows-objects');
+  const { objectName: name } =
+    require('../../platform/windows-objects') as typeof import('../../platform/windows-objects');
   const id = platform.fileIdentity(lockfile);
   assert.ok(id, `${lockfile} exists`);
   return name(id, kind);
@@ -55,7 +56,16 @@ describe('Windows: named objects of a lock file', function () {
     it('the gate a waiting writer holds is the Global\\ mutex, opened by name from another process', async function () {
       const lockfile = path.join(tmpDir(), 'pip.lock');
       const holder = await startHolder(lockfile, 'shared');
-      const writer = runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--timeout', '30s', '--', ...nodeEval('0')]);
+      const writer = runCli([
+        '--lockfile',
+        lockfile,
+        '--mode',
+        'exclusive',
+        '--timeout',
+        '30s',
+        '--',
+        ...nodeEval('0'),
+      ]);
       const w = win32();
       const name = objectName(lockfile, 'gate');
       try {
@@ -87,11 +97,23 @@ describe('Windows: named objects of a lock file', function () {
       const squat = w.CreateEventW(null, 1, 0, `Global\\${objectName(lockfile, 'gate')}`);
       assert.ok(!w.isNull(squat));
       try {
-        const r = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--timeout', '10s', '--', ...nodeEval('0')]);
+        const r = await runCli([
+          '--lockfile',
+          lockfile,
+          '--mode',
+          'exclusive',
+          '--timeout',
+          '10s',
+          '--',
+          ...nodeEval('0'),
+        ]);
         assert.equal(r.status, 0, r.stderr);
         const lines = r.stderr.split(/\r?\n/).filter((l) => l !== '');
         assert.equal(lines.length, 1, r.stderr);
-        assert.match(lines[0]!, /^piplock: warn: .*cannot create 'Global\\piplock-gate-[0-9a-f]+-[0-9a-f]+' \(Windows error \d+\); using 'Local\\piplock-gate-/);
+        assert.match(
+          lines[0]!,
+          /^piplock: warn: .*cannot create 'Global\\piplock-gate-[0-9a-f]+-[0-9a-f]+' \(Windows error \d+\); using 'Local\\piplock-gate-/,
+        );
       } finally {
         w.CloseHandle(squat);
       }
@@ -104,7 +126,16 @@ describe('Windows: named objects of a lock file', function () {
       const name = objectName(lockfile, 'gate');
       const squats = [w.CreateEventW(null, 1, 0, `Global\\${name}`), w.CreateEventW(null, 1, 0, `Local\\${name}`)];
       try {
-        const r = await runCli(['--lockfile', lockfile, '--mode', 'shared', '--timeout', '10s', '--', ...nodeEval('0')]);
+        const r = await runCli([
+          '--lockfile',
+          lockfile,
+          '--mode',
+          'shared',
+          '--timeout',
+          '10s',
+          '--',
+          ...nodeEval('0'),
+        ]);
         assert.equal(r.status, 0, r.stderr);
         const lines = r.stderr.split(/\r?\n/).filter((l) => l !== '');
         assert.equal(lines.length, 1, r.stderr);
@@ -120,7 +151,16 @@ describe('Windows: named objects of a lock file', function () {
       const dir = tmpDir();
       const holder = await startHolder(path.join(dir, UPPER), 'exclusive');
       try {
-        const r = await runCli(['--lockfile', path.join(dir, LOWER), '--mode', 'shared', '--timeout', '0', '--', ...nodeEval('0')]);
+        const r = await runCli([
+          '--lockfile',
+          path.join(dir, LOWER),
+          '--mode',
+          'shared',
+          '--timeout',
+          '0',
+          '--',
+          ...nodeEval('0'),
+        ]);
         assert.equal(r.status, 1);
         assert.match(r.stderr, /timed out/);
       } finally {
@@ -132,13 +172,31 @@ describe('Windows: named objects of a lock file', function () {
       const dir = tmpDir();
       const gate = holdGate(path.join(dir, UPPER));
       try {
-        const r = await runCli(['--lockfile', path.join(dir, LOWER), '--mode', 'shared', '--timeout', '0', '--', ...nodeEval('0')]);
+        const r = await runCli([
+          '--lockfile',
+          path.join(dir, LOWER),
+          '--mode',
+          'shared',
+          '--timeout',
+          '0',
+          '--',
+          ...nodeEval('0'),
+        ]);
         assert.equal(r.status, 1, 'turned away at the gate');
         assert.match(r.stderr, /timed out/);
       } finally {
         gate.close();
       }
-      const after = await runCli(['--lockfile', path.join(dir, LOWER), '--mode', 'shared', '--timeout', '0', '--', ...nodeEval('0')]);
+      const after = await runCli([
+        '--lockfile',
+        path.join(dir, LOWER),
+        '--mode',
+        'shared',
+        '--timeout',
+        '0',
+        '--',
+        ...nodeEval('0'),
+      ]);
       assert.equal(after.status, 0, `once the gate is free the reader gets in: ${after.stderr}`);
     });
 
@@ -168,7 +226,16 @@ describe('Windows: named objects of a lock file', function () {
       assert.notDeepEqual(a, b, 'the file system keeps KELVIN SIGN and k apart (NTFS and Wine do)');
       const gate = holdGate(path.join(dir, KELVIN));
       try {
-        const r = await runCli(['--lockfile', path.join(dir, SMALL_K), '--mode', 'shared', '--timeout', '0', '--', ...nodeEval('0')]);
+        const r = await runCli([
+          '--lockfile',
+          path.join(dir, SMALL_K),
+          '--mode',
+          'shared',
+          '--timeout',
+          '0',
+          '--',
+          ...nodeEval('0'),
+        ]);
         assert.equal(r.status, 0, `the gate of another file does not stop it: ${r.stderr}`);
       } finally {
         gate.close();
@@ -191,7 +258,16 @@ describe('Windows: named objects of a lock file', function () {
       }
       const gate = holdGate(path.join(dir, 'A.lock'));
       try {
-        const shared = await runCli(['--lockfile', path.join(dir, 'a.lock'), '--mode', 'shared', '--timeout', '0', '--', ...nodeEval('0')]);
+        const shared = await runCli([
+          '--lockfile',
+          path.join(dir, 'a.lock'),
+          '--mode',
+          'shared',
+          '--timeout',
+          '0',
+          '--',
+          ...nodeEval('0'),
+        ]);
         assert.equal(shared.status, 0, shared.stderr);
       } finally {
         gate.close();
@@ -202,12 +278,28 @@ describe('Windows: named objects of a lock file', function () {
   describe('nested runners (PIPLOCK_HELD)', function () {
     const printHeld = nodeEval('process.stdout.write(process.env.PIPLOCK_HELD)');
     /** One PIPLOCK_HELD line for an exclusive lock on `file`, spelt as the file system stores its name. */
-    const held = (file: string) => new RegExp(`^exclusive:\\d+:\\d*:${fs.realpathSync.native(file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+    const held = (file: string) =>
+      new RegExp(`^exclusive:\\d+:\\d*:${fs.realpathSync.native(file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
     /** An exclusive runner on `outer` whose command is an exclusive runner on `inner` that prints PIPLOCK_HELD. */
     const nested = (outer: string, inner: string) =>
       runCli([
-        '--lockfile', outer, '--mode', 'exclusive', '--timeout', '10s', '--',
-        NODE, CLI, '--lockfile', inner, '--mode', 'exclusive', '--timeout', '0', '--', ...printHeld,
+        '--lockfile',
+        outer,
+        '--mode',
+        'exclusive',
+        '--timeout',
+        '10s',
+        '--',
+        NODE,
+        CLI,
+        '--lockfile',
+        inner,
+        '--mode',
+        'exclusive',
+        '--timeout',
+        '0',
+        '--',
+        ...printHeld,
       ]);
 
     it('a nested runner given another spelling of the lock file inherits the lock', async function () {

@@ -49,10 +49,16 @@ describe('the command dies with a killed runner', function () {
     const pidFile = path.join(dir, 'child.pid');
     const env = runnerEnv(dir);
     const code = `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => {}, 120000)`;
-    const runner = spawn(NODE, [CLI, '--lockfile', lockfile, '--mode', 'exclusive', '--', NODE, '-e', code], { stdio: 'ignore', env });
+    const runner = spawn(NODE, [CLI, '--lockfile', lockfile, '--mode', 'exclusive', '--', NODE, '-e', code], {
+      stdio: 'ignore',
+      env,
+    });
     let childPid = 0;
     try {
-      assert.ok(await eventually(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8') !== '', 30_000), 'the command started');
+      assert.ok(
+        await eventually(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8') !== '', 30_000),
+        'the command started',
+      );
       childPid = Number(fs.readFileSync(pidFile, 'utf8'));
       assert.ok(alive(childPid));
       assert.equal(tryAcquire(lockfile, 'shared'), null, 'the runner holds the lock');
@@ -87,7 +93,10 @@ describe('the command dies with a killed runner', function () {
     let left = 0;
     const tries = 10;
     for (let i = 0; i < tries; i++) {
-      const runner = spawn(NODE, [CLI, '--lockfile', lockfile, '--log-level', 'debug', '--', ...command], { stdio: ['ignore', 'pipe', 'pipe'], env });
+      const runner = spawn(NODE, [CLI, '--lockfile', lockfile, '--log-level', 'debug', '--', ...command], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env,
+      });
       let closed = false;
       runner.stdout!.resume();
       runner.stdout!.once('close', () => (closed = true));
@@ -108,7 +117,7 @@ describe('the command dies with a killed runner', function () {
     lock.release();
   });
 
-  it('Windows: a child created suspended, as libuv does before it joins libuv\'s job, dies with a runner killed then', async function () {
+  it("Windows: a child created suspended, as libuv does before it joins libuv's job, dies with a runner killed then", async function () {
     // The spawn guard makes the runner a member of a kill-on-close job of its own before it spawns, so that
     // the command is born in it. Without the guard (PIPLOCK_TEST_SABOTAGE=nospawnguard) the child stays
     // suspended for good, holding whatever it inherited, and this test fails.
@@ -126,7 +135,10 @@ describe('the command dies with a killed runner', function () {
     const pid = Number(out.trim());
     assert.ok(pid > 0, `no child PID from the helper: ${err}`);
     try {
-      assert.ok(await eventually(() => !alive(pid), 10_000, 20), `the suspended child (pid ${pid}) outlived its killed parent by 10 s`);
+      assert.ok(
+        await eventually(() => !alive(pid), 10_000, 20),
+        `the suspended child (pid ${pid}) outlived its killed parent by 10 s`,
+      );
     } finally {
       if (alive(pid)) process.kill(pid, 'SIGKILL');
     }

@@ -23,14 +23,17 @@ describe('PIPLOCK_HELD: the locks a runner tells its child about', function () {
   });
 
   it('counts the lines that are not <shared|exclusive>:<pid>:<start>:<path>, the older <mode>:<path> included', function () {
-    assert.deepEqual(parseHeld('bogus:1:2:/x\n:1:2:/x\nno colon\nShared:1:2:/x\nexclusive:/old\nshared:x:2:/x\n\nexclusive:3:4:/kept'), {
-      held: [{ mode: 'exclusive', pid: 3, start: '4', path: '/kept' }],
-      malformed: 6,
-    });
+    assert.deepEqual(
+      parseHeld('bogus:1:2:/x\n:1:2:/x\nno colon\nShared:1:2:/x\nexclusive:/old\nshared:x:2:/x\n\nexclusive:3:4:/kept'),
+      {
+        held: [{ mode: 'exclusive', pid: 3, start: '4', path: '/kept' }],
+        malformed: 6,
+      },
+    );
   });
 });
 
-describe('a nested runner decides from its ancestors\' locks', function () {
+describe("a nested runner decides from its ancestors' locks", function () {
   let dir: string;
   let lockfile: string;
   let canonical: string;
@@ -56,15 +59,29 @@ describe('a nested runner decides from its ancestors\' locks', function () {
   it('locks, without a word, when no ancestor holds anything, or holds only other files', function () {
     assert.deepEqual(nestedDecision(lockfile, 'shared', {}), { action: 'lock' });
     assert.deepEqual(nestedDecision(lockfile, 'exclusive', env('')), { action: 'lock' });
-    assert.deepEqual(nestedDecision(lockfile, 'exclusive', env(`exclusive:${someone}:${platform.canonicalPath(path.join(dir, 'other.lock'))}`)), { action: 'lock' });
+    assert.deepEqual(
+      nestedDecision(
+        lockfile,
+        'exclusive',
+        env(`exclusive:${someone}:${platform.canonicalPath(path.join(dir, 'other.lock'))}`),
+      ),
+      { action: 'lock' },
+    );
   });
 
   it('inherits a lock an ancestor holds in a mode that covers the request', function () {
     needAncestor.call(this);
     assert.deepEqual(nestedDecision(lockfile, 'shared', env(`shared:${parent}:${canonical}`)), { action: 'inherited' });
-    assert.deepEqual(nestedDecision(lockfile, 'shared', env(`exclusive:${parent}:${canonical}`)), { action: 'inherited' });
-    assert.deepEqual(nestedDecision(lockfile, 'exclusive', env(`exclusive:${parent}:${canonical}`)), { action: 'inherited' });
-    assert.deepEqual(nestedDecision(lockfile, 'exclusive', env(`shared:${parent}:${canonical}\nexclusive:${parent}:${canonical}`)), { action: 'inherited' });
+    assert.deepEqual(nestedDecision(lockfile, 'shared', env(`exclusive:${parent}:${canonical}`)), {
+      action: 'inherited',
+    });
+    assert.deepEqual(nestedDecision(lockfile, 'exclusive', env(`exclusive:${parent}:${canonical}`)), {
+      action: 'inherited',
+    });
+    assert.deepEqual(
+      nestedDecision(lockfile, 'exclusive', env(`shared:${parent}:${canonical}\nexclusive:${parent}:${canonical}`)),
+      { action: 'inherited' },
+    );
   });
 
   it('locks, with a warning, when the line is not backed: not an ancestor, another start tag, or the older format', function () {
@@ -78,7 +95,7 @@ describe('a nested runner decides from its ancestors\' locks', function () {
     }
     if (ancestor !== undefined && platform.startTag(ancestor) !== undefined) {
       const d = nestedDecision(lockfile, 'shared', env(otherStart));
-      assert.equal(d.action, 'lock', 'a start tag that is not the process\'s: its PID was reused');
+      assert.equal(d.action, 'lock', "a start tag that is not the process's: its PID was reused");
       assert.match((d as { warning?: string }).warning ?? '', NOT_BACKED);
     }
   });
@@ -88,7 +105,10 @@ describe('a nested runner decides from its ancestors\' locks', function () {
     const cwd = process.cwd();
     process.chdir(dir);
     try {
-      assert.deepEqual(nestedDecision(path.join('sub', '..', 'pip.lock'), 'shared', env(`shared:${parent}:${canonical}`)), { action: 'inherited' });
+      assert.deepEqual(
+        nestedDecision(path.join('sub', '..', 'pip.lock'), 'shared', env(`shared:${parent}:${canonical}`)),
+        { action: 'inherited' },
+      );
     } finally {
       process.chdir(cwd);
     }
@@ -108,7 +128,11 @@ describe('a nested runner decides from its ancestors\' locks', function () {
     const before = { PATH: '/bin', [HELD_ENV]: `shared:${someone}:${other}\nshared:${someone}:${canonical}` };
     const after = childEnv(lockfile, 'exclusive', before);
     assert.deepEqual(after, { PATH: '/bin', [HELD_ENV]: `shared:${someone}:${other}\nexclusive:${me}:${canonical}` });
-    assert.equal(before[HELD_ENV], `shared:${someone}:${other}\nshared:${someone}:${canonical}`, 'the given environment is left alone');
+    assert.equal(
+      before[HELD_ENV],
+      `shared:${someone}:${other}\nshared:${someone}:${canonical}`,
+      'the given environment is left alone',
+    );
     assert.deepEqual(childEnv(lockfile, 'shared', {}), { [HELD_ENV]: `shared:${me}:${canonical}` });
   });
 
@@ -135,7 +159,10 @@ describe('the canonical path of a lock file', function () {
     process.chdir(dir);
     try {
       assert.equal(platform.canonicalPath('pip.lock'), fold(path.join(fs.realpathSync.native(dir), 'pip.lock')));
-      assert.equal(platform.canonicalPath(path.join('a', '..', 'pip.lock')), fold(path.join(fs.realpathSync.native(dir), 'pip.lock')));
+      assert.equal(
+        platform.canonicalPath(path.join('a', '..', 'pip.lock')),
+        fold(path.join(fs.realpathSync.native(dir), 'pip.lock')),
+      );
     } finally {
       process.chdir(cwd);
     }
@@ -154,7 +181,10 @@ describe('the canonical path of a lock file', function () {
     const dir = tmpDir();
     fs.writeFileSync(path.join(dir, 'real.lock'), '');
     fs.symlinkSync(path.join(dir, 'real.lock'), path.join(dir, 'pip.lock'));
-    assert.equal(platform.canonicalPath(path.join(dir, 'pip.lock')), fold(path.join(fs.realpathSync.native(dir), 'real.lock')));
+    assert.equal(
+      platform.canonicalPath(path.join(dir, 'pip.lock')),
+      fold(path.join(fs.realpathSync.native(dir), 'real.lock')),
+    );
   });
 
   it('keeps a path whose directory does not exist either, made absolute', function () {

@@ -22,7 +22,16 @@ describe('nested runners', function () {
   it('tells the child which lock it holds: PIPLOCK_HELD=<mode>:<runner pid>:<start tag>:<canonical path>', async function () {
     const dir = tmpDir();
     const lockfile = path.join(dir, 'pip.lock');
-    const r = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--', NODE, '-e', 'process.stdout.write(process.env.PIPLOCK_HELD)']);
+    const r = await runCli([
+      '--lockfile',
+      lockfile,
+      '--mode',
+      'exclusive',
+      '--',
+      NODE,
+      '-e',
+      'process.stdout.write(process.env.PIPLOCK_HELD)',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     let canonical = fs.realpathSync.native(lockfile);
     if (process.platform === 'darwin') canonical = canonical.toLowerCase(); // Windows: realpath gives the stored case already
@@ -31,7 +40,14 @@ describe('nested runners', function () {
 
   it('shared inside an exclusive holder of the same file proceeds without locking again', async function () {
     const lockfile = path.join(tmpDir(), 'pip.lock');
-    const r = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--', ...inner(['--lockfile', lockfile, '--mode', 'shared', '--timeout', '2s', ...quick])]);
+    const r = await runCli([
+      '--lockfile',
+      lockfile,
+      '--mode',
+      'exclusive',
+      '--',
+      ...inner(['--lockfile', lockfile, '--mode', 'shared', '--timeout', '2s', ...quick]),
+    ]);
     assert.equal(r.status, 0, r.stderr);
   });
 
@@ -41,7 +57,18 @@ describe('nested runners', function () {
     const lockfile = path.join(dir, 'pip.lock');
     const script = path.join(dir, 'pip_install_python_deps.py');
     fs.writeFileSync(script, 'process.stdout.write(String(process.env.PIPLOCK_HELD));');
-    const gn = ['--gn-root', dir, '--current-path', dir, '--default-toolchain', '//t:t', '--current-toolchain', '//t:t', '--python', NODE];
+    const gn = [
+      '--gn-root',
+      dir,
+      '--current-path',
+      dir,
+      '--default-toolchain',
+      '//t:t',
+      '--current-toolchain',
+      '//t:t',
+      '--python',
+      NODE,
+    ];
     const args = ['python-runner', ...gn, '--lockfile', lockfile, '--timeout', '2s', '--', script];
     const r = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--', ...inner(args)]);
     assert.equal(r.status, 0, r.stderr);
@@ -56,13 +83,27 @@ describe('nested runners', function () {
     const { link } = linkedDir(this);
     const lockfile = path.join(link, 'pip.lock');
     assert.ok(!fs.existsSync(lockfile));
-    const r = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--', ...inner(['--lockfile', lockfile, '--mode', 'shared', '--timeout', '2s', ...quick])]);
+    const r = await runCli([
+      '--lockfile',
+      lockfile,
+      '--mode',
+      'exclusive',
+      '--',
+      ...inner(['--lockfile', lockfile, '--mode', 'shared', '--timeout', '2s', ...quick]),
+    ]);
     assert.equal(r.status, 0, r.stderr);
   });
 
   it('exclusive inside an exclusive holder proceeds', async function () {
     const lockfile = path.join(tmpDir(), 'pip.lock');
-    const r = await runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--', ...inner(['--lockfile', lockfile, '--mode', 'exclusive', '--timeout', '2s', ...quick])]);
+    const r = await runCli([
+      '--lockfile',
+      lockfile,
+      '--mode',
+      'exclusive',
+      '--',
+      ...inner(['--lockfile', lockfile, '--mode', 'exclusive', '--timeout', '2s', ...quick]),
+    ]);
     assert.equal(r.status, 0, r.stderr);
   });
 
@@ -72,7 +113,25 @@ describe('nested runners', function () {
     const code = `setTimeout(() => {
 const r = require('child_process').spawnSync(process.argv[1], process.argv.slice(2), { stdio: 'inherit' });
 process.exit(r.status === null ? 99 : r.status); }, 1500)`;
-    const outer = runCli(['--lockfile', lockfile, '--mode', 'shared', '--', NODE, '-e', code, NODE, CLI, '--lockfile', lockfile, '--mode', 'shared', '--timeout', '3s', ...quick]);
+    const outer = runCli([
+      '--lockfile',
+      lockfile,
+      '--mode',
+      'shared',
+      '--',
+      NODE,
+      '-e',
+      code,
+      NODE,
+      CLI,
+      '--lockfile',
+      lockfile,
+      '--mode',
+      'shared',
+      '--timeout',
+      '3s',
+      ...quick,
+    ]);
     await new Promise((r) => setTimeout(r, 500));
     const writer = runCli(['--lockfile', lockfile, '--mode', 'exclusive', '--timeout', '30s', ...quick]);
     const o = await outer;
@@ -83,9 +142,19 @@ process.exit(r.status === null ? 99 : r.status); }, 1500)`;
   it('exclusive inside a shared holder fails at once with one line, status 1', async function () {
     const lockfile = path.join(tmpDir(), 'pip.lock');
     const start = performance.now();
-    const r = await runCli(['--lockfile', lockfile, '--mode', 'shared', '--', ...inner(['--lockfile', lockfile, '--mode', 'exclusive', '--timeout', '30s', ...quick])]);
+    const r = await runCli([
+      '--lockfile',
+      lockfile,
+      '--mode',
+      'shared',
+      '--',
+      ...inner(['--lockfile', lockfile, '--mode', 'exclusive', '--timeout', '30s', ...quick]),
+    ]);
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /^piplock: error: cannot take an exclusive lock on '.*pip\.lock': this process runs under a shared lock on it/);
+    assert.match(
+      r.stderr,
+      /^piplock: error: cannot take an exclusive lock on '.*pip\.lock': this process runs under a shared lock on it/,
+    );
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.ok(performance.now() - start < 25_000, 'did not wait for the 30 s timeout');
   });
@@ -95,8 +164,21 @@ process.exit(r.status === null ? 99 : r.status); }, 1500)`;
     const a = path.join(dir, 'a.lock');
     const b = path.join(dir, 'b.lock');
     const r = await runCli([
-      '--lockfile', a, '--mode', 'shared', '--',
-      ...inner(['--lockfile', b, '--mode', 'exclusive', '--', NODE, '-e', 'process.stdout.write(process.env.PIPLOCK_HELD)']),
+      '--lockfile',
+      a,
+      '--mode',
+      'shared',
+      '--',
+      ...inner([
+        '--lockfile',
+        b,
+        '--mode',
+        'exclusive',
+        '--',
+        NODE,
+        '-e',
+        'process.stdout.write(process.env.PIPLOCK_HELD)',
+      ]),
     ]);
     assert.equal(r.status, 0, r.stderr);
     // The first line is the outer child's view (JSON), the rest the inner child's PIPLOCK_HELD.

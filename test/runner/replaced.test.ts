@@ -81,7 +81,11 @@ describe('the lock file deleted or replaced', function () {
       const noGuard = sabotaged('noguard');
       const code = `const fs=require('fs');fs.writeFileSync(${JSON.stringify(started)},'');const t=setInterval(()=>{if(fs.existsSync(${JSON.stringify(go)}))clearInterval(t)},20)`;
       const holder = noGuard ? await startHolder(lockfile, 'exclusive') : undefined;
-      const runner = noGuard ? undefined : spawn(NODE, [CLI, '--lockfile', lockfile, '--mode', 'exclusive', '--', NODE, '-e', code], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const runner = noGuard
+        ? undefined
+        : spawn(NODE, [CLI, '--lockfile', lockfile, '--mode', 'exclusive', '--', NODE, '-e', code], {
+            stdio: ['ignore', 'ignore', 'pipe'],
+          });
       let stderr = '';
       runner?.stderr!.on('data', (d) => (stderr += d));
       try {
@@ -97,7 +101,10 @@ describe('the lock file deleted or replaced', function () {
           return;
         }
         // The guard checks every 200 ms; allow it plenty.
-        assert.ok(await eventually(() => fs.existsSync(lockfile) && refused(lockfile), 5000), 'a newcomer is refused again after the file was replaced');
+        assert.ok(
+          await eventually(() => fs.existsSync(lockfile) && refused(lockfile), 5000),
+          'a newcomer is refused again after the file was replaced',
+        );
       } finally {
         fs.writeFileSync(go, '');
         if (runner) {
@@ -106,7 +113,12 @@ describe('the lock file deleted or replaced', function () {
         }
         await holder?.release();
       }
-      assert.match(stderr, new RegExp(`piplock: warn: the lock file '.*pip\\.lock' was (removed|replaced) while held; taking the exclusive lock on the new file too`));
+      assert.match(
+        stderr,
+        new RegExp(
+          `piplock: warn: the lock file '.*pip\\.lock' was (removed|replaced) while held; taking the exclusive lock on the new file too`,
+        ),
+      );
       const after = tryAcquire(lockfile, 'exclusive');
       assert.ok(after, 'nothing stays locked once the runner is done');
       after.release();

@@ -50,7 +50,11 @@ export async function assertFree(lockfile: string): Promise<void> {
  * whose working directory is `cwd`; its stdout is what the body returns, as JSON. A thrown error is
  * reported as {threw: {name, message, lockError, typeError}}. A hang is ended by the kill timer.
  */
-export async function libraryChild(body: string, cwd: string = tmpDir(), limitMs = 20_000): Promise<{ r: Bounded; out: unknown }> {
+export async function libraryChild(
+  body: string,
+  cwd: string = tmpDir(),
+  limitMs = 20_000,
+): Promise<{ r: Bounded; out: unknown }> {
   const code = `const L = require(${JSON.stringify(INDEX)});
 (async () => { ${body} })().then(
   (v) => process.stdout.write(JSON.stringify({ value: v === undefined ? null : v })),

@@ -1,4 +1,4 @@
-// The driver for the holder process (test/support/holder.ts): every test that
+// The driver for the holder process (test/support/programs/holder.ts): every test that
 // needs the lock held by another process goes through here.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -59,7 +59,9 @@ export function spawnHolder(lockfile: string, mode: LockMode, options: HolderOpt
       else reject(new Error(`holder said ${JSON.stringify(answer)}`));
     });
     child.once('error', reject);
-    void gone.then(() => reject(new Error(`holder exited (${child.exitCode ?? child.signalCode}) before answering: ${out}${err}`)));
+    void gone.then(() =>
+      reject(new Error(`holder exited (${child.exitCode ?? child.signalCode}) before answering: ${out}${err}`)),
+    );
   });
   state.catch(() => {}); // a caller that only kills it need not look
   return {
@@ -103,7 +105,11 @@ export async function startHolder(lockfile: string, mode: LockMode, options: Hol
 }
 
 /** What another process gets when it tries `mode` on `lockfile` once now: 'locked' or 'busy'. */
-export async function tryInChild(lockfile: string, mode: LockMode, options: Omit<HolderOptions, 'try'> = {}): Promise<HolderState> {
+export async function tryInChild(
+  lockfile: string,
+  mode: LockMode,
+  options: Omit<HolderOptions, 'try'> = {},
+): Promise<HolderState> {
   const holder = spawnHolder(lockfile, mode, { ...options, try: true });
   try {
     return await holder.state;

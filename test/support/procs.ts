@@ -95,14 +95,16 @@ export function waitForLine(child: ChildProcess, pattern: RegExp): Promise<strin
         }
       }
     };
-    const onExit = (code: number | null): void => reject(new Error(`process exited (${code}) before printing ${pattern}; output: ${buf}`));
+    const onExit = (code: number | null): void =>
+      reject(new Error(`process exited (${code}) before printing ${pattern}; output: ${buf}`));
     child.stdout!.on('data', onData);
     child.once('exit', onExit);
   });
 }
 
 export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 

@@ -31,7 +31,9 @@ export function activeSabotage(env: NodeJS.ProcessEnv = process.env): Sabotage |
   const value = env[SABOTAGE_ENV];
   if (value === undefined || value === '') return undefined;
   if (!(SABOTAGE_SWITCHES as readonly string[]).includes(value)) {
-    throw new Error(`${SABOTAGE_ENV}=${JSON.stringify(value)} is not a sabotage switch; the switches are: ${SABOTAGE_SWITCHES.join(', ')}`);
+    throw new Error(
+      `${SABOTAGE_ENV}=${JSON.stringify(value)} is not a sabotage switch; the switches are: ${SABOTAGE_SWITCHES.join(', ')}`,
+    );
   }
   return value as Sabotage;
 }

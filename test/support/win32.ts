@@ -15,7 +15,15 @@ export interface TestWin32 {
   CreateEventW(sa: null, manualReset: number, initial: number, name: string): Handle;
   WaitForSingleObject(h: Handle, ms: number): number;
   ReleaseMutex(h: Handle): number;
-  CreateFileW(name: string, access: number, share: number, sa: null, disposition: number, flags: number, template: null): Handle;
+  CreateFileW(
+    name: string,
+    access: number,
+    share: number,
+    sa: null,
+    disposition: number,
+    flags: number,
+    template: null,
+  ): Handle;
   ReadFile(h: Handle, buf: Buffer, n: number, read: number[], ov: null): number;
   WriteFile(h: Handle, buf: Buffer, n: number, written: number[], ov: null): number;
   CloseHandle(h: Handle): number;
@@ -44,7 +52,15 @@ export function win32(): TestWin32 {
     CreateEventW: f('void *', 'CreateEventW', ['void *', 'int32_t', 'int32_t', 'str16']),
     WaitForSingleObject: f('uint32_t', 'WaitForSingleObject', ['void *', 'uint32_t']),
     ReleaseMutex: f('int32_t', 'ReleaseMutex', ['void *']),
-    CreateFileW: f('void *', 'CreateFileW', ['str16', 'uint32_t', 'uint32_t', 'void *', 'uint32_t', 'uint32_t', 'void *']),
+    CreateFileW: f('void *', 'CreateFileW', [
+      'str16',
+      'uint32_t',
+      'uint32_t',
+      'void *',
+      'uint32_t',
+      'uint32_t',
+      'void *',
+    ]),
     ReadFile: f('int32_t', 'ReadFile', ['void *', '_Out_ uint8_t *', 'uint32_t', '_Out_ uint32_t *', 'void *']),
     WriteFile: f('int32_t', 'WriteFile', ['void *', 'uint8_t *', 'uint32_t', '_Out_ uint32_t *', 'void *']),
     CloseHandle: f('int32_t', 'CloseHandle', ['void *']),

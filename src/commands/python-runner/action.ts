@@ -36,7 +36,11 @@ export function pythonCandidates(
 }
 
 /** The environment with --env settings applied; names are case-insensitive where the OS's are. */
-export function withEnv(base: NodeJS.ProcessEnv, settings: readonly [string, string][], caseInsensitive = platform.caseInsensitiveEnv): NodeJS.ProcessEnv {
+export function withEnv(
+  base: NodeJS.ProcessEnv,
+  settings: readonly [string, string][],
+  caseInsensitive = platform.caseInsensitiveEnv,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base };
   for (const [name, value] of settings) {
     if (caseInsensitive) {
@@ -89,7 +93,9 @@ export async function performAction(args: RunnerArgs, log: Logger): Promise<numb
   if (args.workingDirectory) {
     cwd = path.resolve(args.workingDirectory);
     if (!fs.statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) {
-      log.error(`working directory '${args.workingDirectory}' is not a directory (from the build directory '${process.cwd()}')`);
+      log.error(
+        `working directory '${args.workingDirectory}' is not a directory (from the build directory '${process.cwd()}')`,
+      );
       return FAILURE_STATUS;
     }
   }
@@ -103,7 +109,11 @@ export async function performAction(args: RunnerArgs, log: Logger): Promise<numb
     return FAILURE_STATUS;
   }
   try {
-    const status = await pythonUnderLock(args, log, original, pythonArgs, { cwd, env, stdio: output ? ['inherit', output.fd, output.fd] : 'inherit' });
+    const status = await pythonUnderLock(args, log, original, pythonArgs, {
+      cwd,
+      env,
+      stdio: output ? ['inherit', output.fd, output.fd] : 'inherit',
+    });
     if (status !== 0) {
       log.debug(`command failed; exit status ${status}`);
       if (output) writeAll(1, output.read());
@@ -125,7 +135,13 @@ export async function performAction(args: RunnerArgs, log: Logger): Promise<numb
 }
 
 /** Takes the lock, runs the interpreter, and lets go of the lock as soon as the command has exited. */
-async function pythonUnderLock(args: RunnerArgs, log: Logger, original: string[], pythonArgs: string[], options: SpawnOptions): Promise<number> {
+async function pythonUnderLock(
+  args: RunnerArgs,
+  log: Logger,
+  original: string[],
+  pythonArgs: string[],
+  options: SpawnOptions,
+): Promise<number> {
   const candidates = pythonCandidates(args.python);
   const hold = {
     lockfile: args.lockfile,
@@ -138,22 +154,33 @@ async function pythonUnderLock(args: RunnerArgs, log: Logger, original: string[]
     log,
     env: options.env,
   };
-  return holdWhile(hold, (env) => reportingSpawnErrors(log, () => spawnPython(candidates, pythonArgs, { ...options, env }, log)));
+  return holdWhile(hold, (env) =>
+    reportingSpawnErrors(log, () => spawnPython(candidates, pythonArgs, { ...options, env }, log)),
+  );
 }
 
 /** Runs the first interpreter of the list that exists. */
-async function spawnPython(candidates: string[][], args: string[], options: SpawnOptions, log: Logger): Promise<number> {
+async function spawnPython(
+  candidates: string[][],
+  args: string[],
+  options: SpawnOptions,
+  log: Logger,
+): Promise<number> {
   for (let i = 0; ; i++) {
     const [python, ...pre] = candidates[i]!;
     const argv = [...pre, ...args];
-    if (log.enabled('debug')) log.debug(`RUN ${quoteCommand([python!, ...argv])}`, { cwd: options.cwd ?? process.cwd() });
+    if (log.enabled('debug'))
+      log.debug(`RUN ${quoteCommand([python!, ...argv])}`, { cwd: options.cwd ?? process.cwd() });
     try {
       return await spawnCommand(python!, argv, options);
     } catch (err) {
       if (!(err instanceof SpawnError) || err.status !== 127 || candidates.length === 1) throw err;
       if (i + 1 === candidates.length) {
         const tried = candidates.map((c) => c.join(' ')).join(', ');
-        throw new SpawnError(`no Python interpreter found: tried ${tried}; choose one with --python or PIPLOCK_PYTHON`, 127);
+        throw new SpawnError(
+          `no Python interpreter found: tried ${tried}; choose one with --python or PIPLOCK_PYTHON`,
+          127,
+        );
       }
       log.debug(err.message);
     }

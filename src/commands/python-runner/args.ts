@@ -50,19 +50,83 @@ interface Spec {
 }
 
 const SPECS: Record<string, Spec> = {
-  '--gn-root': { key: 'gnRoot', value: true, required: true, metavar: 'DIR', help: 'the GN source root, rebase_path("//", root_build_dir)' },
-  '--current-path': { key: 'currentPath', value: true, required: true, metavar: 'DIR', help: 'directory of the BUILD.gn file, rebase_path(".", root_build_dir)' },
-  '--default-toolchain': { key: 'defaultToolchain', value: true, required: true, metavar: 'LABEL', help: 'value of default_toolchain' },
-  '--current-toolchain': { key: 'currentToolchain', value: true, required: true, metavar: 'LABEL', help: 'value of current_toolchain' },
-  '--lockfile': { key: 'lockfile', value: true, required: true, metavar: 'FILE', help: 'the pip lock: exclusive for pip, shared for any other module or script' },
-  '--module': { key: 'module', value: true, metavar: 'MODULE', help: 'run this module (python -m MODULE) instead of a script' },
+  '--gn-root': {
+    key: 'gnRoot',
+    value: true,
+    required: true,
+    metavar: 'DIR',
+    help: 'the GN source root, rebase_path("//", root_build_dir)',
+  },
+  '--current-path': {
+    key: 'currentPath',
+    value: true,
+    required: true,
+    metavar: 'DIR',
+    help: 'directory of the BUILD.gn file, rebase_path(".", root_build_dir)',
+  },
+  '--default-toolchain': {
+    key: 'defaultToolchain',
+    value: true,
+    required: true,
+    metavar: 'LABEL',
+    help: 'value of default_toolchain',
+  },
+  '--current-toolchain': {
+    key: 'currentToolchain',
+    value: true,
+    required: true,
+    metavar: 'LABEL',
+    help: 'value of current_toolchain',
+  },
+  '--lockfile': {
+    key: 'lockfile',
+    value: true,
+    required: true,
+    metavar: 'FILE',
+    help: 'the pip lock: exclusive for pip, shared for any other module or script',
+  },
+  '--module': {
+    key: 'module',
+    value: true,
+    metavar: 'MODULE',
+    help: 'run this module (python -m MODULE) instead of a script',
+  },
   '--env': { key: 'env', value: true, metavar: 'NAME=VALUE', help: 'set an environment variable; repeatable' },
-  '--touch': { key: 'touch', value: true, metavar: 'FILE', help: 'touch this file (creating its directories) when the command succeeds' },
-  '--capture-output': { key: 'captureOutput', value: false, help: 'show the output (stdout and stderr combined) only if the command fails' },
-  '--working-directory': { key: 'workingDirectory', value: true, metavar: 'DIR', help: 'run the command in this directory instead of the build directory' },
-  '--python': { key: 'python', value: true, metavar: 'PATH', help: 'the interpreter; default: $PIPLOCK_PYTHON, else python3, else python (py -3 on Windows)' },
-  '--timeout': { key: 'timeout', value: true, metavar: 'DURATION', help: 'give up waiting for the lock after this long (default 30m)' },
-  '--log-level': { key: 'logLevel', value: true, metavar: 'LEVEL', help: `${LOG_LEVELS.join(', ')} (default warn; debug shows the command run)` },
+  '--touch': {
+    key: 'touch',
+    value: true,
+    metavar: 'FILE',
+    help: 'touch this file (creating its directories) when the command succeeds',
+  },
+  '--capture-output': {
+    key: 'captureOutput',
+    value: false,
+    help: 'show the output (stdout and stderr combined) only if the command fails',
+  },
+  '--working-directory': {
+    key: 'workingDirectory',
+    value: true,
+    metavar: 'DIR',
+    help: 'run the command in this directory instead of the build directory',
+  },
+  '--python': {
+    key: 'python',
+    value: true,
+    metavar: 'PATH',
+    help: 'the interpreter; default: $PIPLOCK_PYTHON, else python3, else python (py -3 on Windows)',
+  },
+  '--timeout': {
+    key: 'timeout',
+    value: true,
+    metavar: 'DURATION',
+    help: 'give up waiting for the lock after this long (default 30m)',
+  },
+  '--log-level': {
+    key: 'logLevel',
+    value: true,
+    metavar: 'LEVEL',
+    help: `${LOG_LEVELS.join(', ')} (default warn; debug shows the command run)`,
+  },
   '--help': { key: 'help', value: false, help: 'show this help' },
 };
 
@@ -168,7 +232,10 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerArgs | 'help' {
     if (timeoutMs === undefined) throw new UsageError(`argument --timeout: ${notADuration(values.timeout)}`);
   }
   const logLevel = (values.logLevel ?? 'warn') as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`argument --log-level: invalid choice ${quote(logLevel)} (choose from ${LOG_LEVELS.join(', ')})`);
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new UsageError(
+      `argument --log-level: invalid choice ${quote(logLevel)} (choose from ${LOG_LEVELS.join(', ')})`,
+    );
 
   return {
     gnRoot: values.gnRoot!,

@@ -99,7 +99,10 @@ function searchToolchainNinja(file: string, label: Label): string | undefined {
   const stampDir = [tc, 'obj', rel].filter((s) => s !== '').join('/');
   const stampTool = tc === '' ? 'stamp' : `${tc}_stamp`;
   const phonyDir = [tc, 'phony', rel].filter((s) => s !== '').join('/');
-  const statements = [`build ${phonyDir}/${label.name}: phony `, `build ${stampDir}/${label.name}.stamp: ${stampTool} `];
+  const statements = [
+    `build ${phonyDir}/${label.name}: phony `,
+    `build ${stampDir}/${label.name}.stamp: ${stampTool} `,
+  ];
   for (const line of readLines(file)) {
     for (const statement of statements) {
       if (line.startsWith(statement)) {

@@ -1,7 +1,16 @@
 import * as assert from 'node:assert/strict';
 import { parseRunnerArgs, type RunnerArgs } from '../../../src/commands/python-runner/args';
 
-const REQUIRED = ['--gn-root', '../..', '--current-path', '../../app', '--default-toolchain=//tc:d', '--current-toolchain=//tc:d', '--lockfile', 'pip.lock'];
+const REQUIRED = [
+  '--gn-root',
+  '../..',
+  '--current-path',
+  '../../app',
+  '--default-toolchain=//tc:d',
+  '--current-toolchain=//tc:d',
+  '--lockfile',
+  'pip.lock',
+];
 
 function parse(...extra: string[]): RunnerArgs {
   const r = parseRunnerArgs([...REQUIRED, ...extra]);
@@ -11,7 +20,21 @@ function parse(...extra: string[]): RunnerArgs {
 
 describe('python-runner arguments', () => {
   it('takes what python_action.gni passes, in both --opt value and --opt=value forms', () => {
-    const a = parse('--env=A=1', '--env', 'B=x=y', '--capture-output', '--module', 'pip', '--touch', 'gen/x.stamp', '--working-directory=..', '--', 'install', '-r', 'req.txt');
+    const a = parse(
+      '--env=A=1',
+      '--env',
+      'B=x=y',
+      '--capture-output',
+      '--module',
+      'pip',
+      '--touch',
+      'gen/x.stamp',
+      '--working-directory=..',
+      '--',
+      'install',
+      '-r',
+      'req.txt',
+    );
     assert.deepEqual(a, {
       gnRoot: '../..',
       currentPath: '../../app',
@@ -34,7 +57,13 @@ describe('python-runner arguments', () => {
   });
 
   it('keeps everything after "--" as the command, options included', () => {
-    assert.deepEqual(parse('--', 'script.py', '--lockfile', 'x', '--').command, ['--', 'script.py', '--lockfile', 'x', '--']);
+    assert.deepEqual(parse('--', 'script.py', '--lockfile', 'x', '--').command, [
+      '--',
+      'script.py',
+      '--lockfile',
+      'x',
+      '--',
+    ]);
     assert.deepEqual(parse('--').command, ['--']);
   });
 
@@ -59,7 +88,10 @@ describe('python-runner arguments', () => {
     assert.equal(a.captureOutput, true);
     assert.equal(a.workingDirectory, 'sub');
     assert.equal(a.python, '/usr/bin/python3.11');
-    assert.throws(() => parse('--current', 'x'), /^UsageError: ambiguous option: --current could match --current-path, --current-toolchain$/);
+    assert.throws(
+      () => parse('--current', 'x'),
+      /^UsageError: ambiguous option: --current could match --current-path, --current-toolchain$/,
+    );
   });
 
   it('takes negative numbers and values with spaces as values, and refuses an option where a value should be', () => {
@@ -80,7 +112,10 @@ describe('python-runner arguments', () => {
   it('refuses unknown options, a value on a flag, and --env without NAME=', () => {
     assert.throws(() => parse('--frobnicate', '--', 'x'), /^UsageError: unrecognized arguments: --frobnicate$/);
     assert.throws(() => parse('-q', '--', 'x'), /unrecognized arguments: -q/);
-    assert.throws(() => parse('--capture-output=yes'), /^UsageError: argument --capture-output: ignored explicit argument 'yes'$/);
+    assert.throws(
+      () => parse('--capture-output=yes'),
+      /^UsageError: argument --capture-output: ignored explicit argument 'yes'$/,
+    );
     assert.throws(() => parse('--env', 'NOVALUE'), /^UsageError: argument --env: expected NAME=VALUE, got 'NOVALUE'$/);
     assert.throws(() => parse('--env', '=x'), /expected NAME=VALUE/);
   });

@@ -85,7 +85,10 @@ export function makeNinjaTree(): NinjaTree {
   write('toolchain.ninja', TOOLCHAIN_NINJA);
   write('obj/app/firmware.ninja', executable(''));
   write('obj/app/drivers.ninja', sourceSet('phony/app/drivers: phony'));
-  write('obj/app/drivers_old.ninja', sourceSet('obj/app/drivers_old.stamp: stamp').replace(/drivers\./g, 'drivers_old.'));
+  write(
+    'obj/app/drivers_old.ninja',
+    sourceSet('obj/app/drivers_old.stamp: stamp').replace(/drivers\./g, 'drivers_old.'),
+  );
   write('obj/app/empty.ninja', '\n');
   write(
     'obj/app/twolinks.ninja',
@@ -94,8 +97,18 @@ export function makeNinjaTree(): NinjaTree {
   write('obj/app/ambiguous.ninja', 'build obj/app/lib.so obj/app/lib.a: solink x.o\n  ldflags =\n');
   write('obj/app/crlf.ninja', executable('').replace(/\n/g, '\r\n'));
   // As GN wrote them before 2022: no variables on compile steps.
-  write('obj/app/classic.ninja', executable('').replace(/^ {2}source_.*\n/gm, '').replace(/firmware/g, 'classic'));
-  write('obj/app/classic_set.ninja', sourceSet('obj/app/classic_set.stamp: stamp').replace(/^ {2}source_.*\n/gm, '').replace(/drivers\./g, 'classic_set.'));
+  write(
+    'obj/app/classic.ninja',
+    executable('')
+      .replace(/^ {2}source_.*\n/gm, '')
+      .replace(/firmware/g, 'classic'),
+  );
+  write(
+    'obj/app/classic_set.ninja',
+    sourceSet('obj/app/classic_set.stamp: stamp')
+      .replace(/^ {2}source_.*\n/gm, '')
+      .replace(/drivers\./g, 'classic_set.'),
+  );
   write('arm/toolchain.ninja', ARM_TOOLCHAIN_NINJA);
   write('arm/obj/app/firmware.ninja', executable('arm/'));
   fs.mkdirSync(path.join(root, 'app'), { recursive: true });

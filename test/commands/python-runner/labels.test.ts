@@ -1,6 +1,12 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { formatLabel, makeGnPaths, parseLabel, resolveGnPath, toolchainName } from '../../../src/commands/python-runner/labels';
+import {
+  formatLabel,
+  makeGnPaths,
+  parseLabel,
+  resolveGnPath,
+  toolchainName,
+} from '../../../src/commands/python-runner/labels';
 import type { GnPaths } from '../../../src/commands/python-runner/labels';
 
 // Label arithmetic is pure, so both path flavours are checked on any host.

@@ -25,8 +25,20 @@ describe('gn/piplock_action.py', function () {
   });
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'piplock-launcher-'));
-    fs.writeFileSync(path.join(dir, 'show.py'), 'import sys\nprint(sys.executable)\nsys.exit(int(sys.argv[1]) if len(sys.argv) > 1 else 0)\n');
-    common = ['--gn-root', '.', '--current-path', '.', '--default-toolchain=//t:d', '--current-toolchain=//t:d', '--lockfile', 'pip.lock'];
+    fs.writeFileSync(
+      path.join(dir, 'show.py'),
+      'import sys\nprint(sys.executable)\nsys.exit(int(sys.argv[1]) if len(sys.argv) > 1 else 0)\n',
+    );
+    common = [
+      '--gn-root',
+      '.',
+      '--current-path',
+      '.',
+      '--default-toolchain=//t:d',
+      '--current-toolchain=//t:d',
+      '--lockfile',
+      'pip.lock',
+    ];
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -36,7 +48,9 @@ describe('gn/piplock_action.py', function () {
   }
 
   it('runs the action with the Python that runs the launcher, and passes the status through', () => {
-    const self = pythonText(spawnSync(PYTHON, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout);
+    const self = pythonText(
+      spawnSync(PYTHON, ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout,
+    );
     const r = launch([...common, '--', 'show.py', '6']);
     assert.equal(r.status, 6, r.stderr);
     assert.equal(r.stdout, self);
@@ -56,16 +70,29 @@ describe('gn/piplock_action.py', function () {
     fs.mkdirSync(bin);
     fs.writeFileSync(path.join(bin, 'shimnode.cmd'), `@"${process.execPath}" %*\r\n`);
     const env = { ...process.env, PATH: `${bin};${process.env.PATH ?? ''}` };
-    const r = spawnSync(PYTHON, [LAUNCHER, '--node=shimnode', ...common, '--', 'show.py', '5'], { cwd: dir, encoding: 'utf8', env });
+    const r = spawnSync(PYTHON, [LAUNCHER, '--node=shimnode', ...common, '--', 'show.py', '5'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env,
+    });
     assert.equal(r.status, 5, pythonText(r.stderr));
   });
 
   it('when the launcher is killed, Node and the action die with it', async function () {
     const pidFile = path.join(dir, 'action.pid');
-    fs.writeFileSync(path.join(dir, 'sleep.py'), `import os, time\nopen(${JSON.stringify(pidFile)}, "w").write(str(os.getpid()))\ntime.sleep(60)\n`);
-    const launcher = spawn(PYTHON, [LAUNCHER, `--node=${process.execPath}`, ...common, '--', 'sleep.py'], { cwd: dir, stdio: 'ignore' });
+    fs.writeFileSync(
+      path.join(dir, 'sleep.py'),
+      `import os, time\nopen(${JSON.stringify(pidFile)}, "w").write(str(os.getpid()))\ntime.sleep(60)\n`,
+    );
+    const launcher = spawn(PYTHON, [LAUNCHER, `--node=${process.execPath}`, ...common, '--', 'sleep.py'], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
     try {
-      assert.ok(await until(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8') !== '', 20_000), 'the action started');
+      assert.ok(
+        await until(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8') !== '', 20_000),
+        'the action started',
+      );
       const pid = Number(fs.readFileSync(pidFile, 'utf8'));
       launcher.kill(); // TerminateProcess on Windows, SIGTERM elsewhere (where the launcher is Node itself, by exec)
       assert.ok(await until(() => !alive(pid), 20_000), `the action (pid ${pid}) ended with the launcher`);
@@ -75,9 +102,15 @@ describe('gn/piplock_action.py', function () {
   });
 
   it('says in one line that Node is missing, status 127', () => {
-    const r = spawnSync(PYTHON, [LAUNCHER, `--node=${path.join(dir, 'no-node')}`, ...common, '--', 'show.py'], { cwd: dir, encoding: 'utf8' });
+    const r = spawnSync(PYTHON, [LAUNCHER, `--node=${path.join(dir, 'no-node')}`, ...common, '--', 'show.py'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 127);
-    assert.match(pythonText(r.stderr), /^piplock: error: cannot run Node '.*no-node': .* \(set the GN build arg piplock_node\)\n$/);
+    assert.match(
+      pythonText(r.stderr),
+      /^piplock: error: cannot run Node '.*no-node': .* \(set the GN build arg piplock_node\)\n$/,
+    );
   });
 });
 

@@ -20,7 +20,10 @@ describe('python-runner target lookup in .ninja files', () => {
   });
 
   it('lists the object files of an executable, with and without per-source variables', () => {
-    assert.deepEqual(targetInfo(paths, ':firmware').objectFiles, ['obj/app/firmware.main.cc.o', 'obj/app/firmware.util.c.o']);
+    assert.deepEqual(targetInfo(paths, ':firmware').objectFiles, [
+      'obj/app/firmware.main.cc.o',
+      'obj/app/firmware.util.c.o',
+    ]);
   });
 
   it('reads a file with CRLF line ends as one with LF', () => {
@@ -40,7 +43,10 @@ describe('python-runner target lookup in .ninja files', () => {
   }
 
   it('takes an empty .ninja file as generated with nothing in it', () => {
-    assert.deepEqual({ ...targetInfo(paths, ':empty'), label: undefined }, { label: undefined, generated: true, artifact: undefined, objectFiles: [] });
+    assert.deepEqual(
+      { ...targetInfo(paths, ':empty'), label: undefined },
+      { label: undefined, generated: true, artifact: undefined, objectFiles: [] },
+    );
   });
 
   it('finds an action in toolchain.ninja through its stamp, or a group through its phony, when there is one output', () => {
@@ -59,7 +65,11 @@ describe('python-runner target lookup in .ninja files', () => {
     assert.equal(targetInfo(arm, ':firmware').artifact, 'arm/obj/app/bin/firmware.elf');
     assert.equal(targetInfo(arm, ':gen').artifact, 'arm/gen/app/gen.h');
     assert.equal(targetInfo(paths, ':gen(//build:arm)').artifact, 'arm/gen/app/gen.h');
-    assert.equal(targetInfo(arm, ':gen(//build:default)').generated, false, 'an explicit default toolchain is looked up by its name, as python_runner.py does');
+    assert.equal(
+      targetInfo(arm, ':gen(//build:default)').generated,
+      false,
+      'an explicit default toolchain is looked up by its name, as python_runner.py does',
+    );
   });
 
   it('says "not generated" for a target or a toolchain GN wrote nothing for', () => {
@@ -71,11 +81,22 @@ describe('python-runner target lookup in .ninja files', () => {
 
   it('refuses a target with two link steps, and a link step whose main output is ambiguous', () => {
     assert.throws(() => targetInfo(paths, ':twolinks'), /^ExpressionError: Multiple artifacts for \/\/app:twolinks!$/);
-    assert.throws(() => targetInfo(paths, ':ambiguous'), /Expected 1, but found 2 artifacts, after filtering for extensions '', '.elf'/);
+    assert.throws(
+      () => targetInfo(paths, ':ambiguous'),
+      /Expected 1, but found 2 artifacts, after filtering for extensions '', '.elf'/,
+    );
   });
 
   it('parses build statements: phony ones skipped, variables only when indented, the last ": " ending the outputs', () => {
-    const lines = ['build a.o: cc a.c\n', '  x = 1=2\n', 'y = 3\n', 'build p: phony a.o\n', '  z = 4\n', 'build b.o: cc b$:c:d.c\n', 'build c.o:\n'];
+    const lines = [
+      'build a.o: cc a.c\n',
+      '  x = 1=2\n',
+      'y = 3\n',
+      'build p: phony a.o\n',
+      '  z = 4\n',
+      'build b.o: cc b$:c:d.c\n',
+      'build c.o:\n',
+    ];
     const got = parseBuildStatements(lines).map((s) => [s.output, Object.fromEntries(s.variables)]);
     assert.deepEqual(got, [
       ['a.o', { x: '1=2' }],

@@ -17,7 +17,8 @@ import * as path from 'node:path';
 import { CLI, havePython, IS_WINDOWS, NODE, PYTHON, ROOT } from '../../support/paths';
 import { makeNinjaTree, pythonText, type NinjaTree } from './fixtures';
 
-const REFERENCE = process.env.PIPLOCK_REFERENCE_RUNNER ?? path.resolve(ROOT, '..', 'shared', 'reference', 'python_runner.py');
+const REFERENCE =
+  process.env.PIPLOCK_REFERENCE_RUNNER ?? path.resolve(ROOT, '..', 'shared', 'reference', 'python_runner.py');
 
 interface Outcome {
   status: number | null;
@@ -34,14 +35,13 @@ describe('python-runner against python_runner.py at 6c03473f8', function () {
   let common: string[];
 
   before(function () {
-    const reason =
-      IS_WINDOWS
-        ? 'the reference locks with fcntl, POSIX only'
-        : !fs.existsSync(REFERENCE)
-          ? `${REFERENCE} not found (see test/python-runner/reference.test.ts)`
-          : !havePython()
-            ? `no '${PYTHON}'`
-            : undefined;
+    const reason = IS_WINDOWS
+      ? 'the reference locks with fcntl, POSIX only'
+      : !fs.existsSync(REFERENCE)
+        ? `${REFERENCE} not found (see test/python-runner/reference.test.ts)`
+        : !havePython()
+          ? `no '${PYTHON}'`
+          : undefined;
     if (reason) {
       console.log(`      pending: ${reason}`);
       this.skip();
@@ -49,8 +49,18 @@ describe('python-runner against python_runner.py at 6c03473f8', function () {
   });
   beforeEach(() => {
     tree = makeNinjaTree();
-    common = ['--gn-root', '..', '--current-path', '../app', '--default-toolchain=//build:default', '--current-toolchain=//build:default', '--lockfile', 'pip.lock'];
-    const w = (name: string, lines: string[]) => fs.writeFileSync(path.join(tree.root, 'app', name), lines.join('\n') + '\n');
+    common = [
+      '--gn-root',
+      '..',
+      '--current-path',
+      '../app',
+      '--default-toolchain=//build:default',
+      '--current-toolchain=//build:default',
+      '--lockfile',
+      'pip.lock',
+    ];
+    const w = (name: string, lines: string[]) =>
+      fs.writeFileSync(path.join(tree.root, 'app', name), lines.join('\n') + '\n');
     w('act.py', [
       'import json, os, pathlib, sys',
       'pathlib.Path("ran").write_text("yes")',
@@ -71,7 +81,9 @@ describe('python-runner against python_runner.py at 6c03473f8', function () {
     const spawned = spawnSync(cmd, argv, { cwd: tree.build, env: { ...process.env, ...env }, encoding: 'utf8' });
     const r = { ...spawned, stdout: pythonText(spawned.stdout), stderr: pythonText(spawned.stderr) };
     const lines = r.stderr.split('\n').filter((l) => l !== '');
-    const message = r.stderr.includes('Traceback') ? `Traceback: ${lines[lines.length - 1]}` : lines.map((l) => l.replace(prefix, '')).join('\n');
+    const message = r.stderr.includes('Traceback')
+      ? `Traceback: ${lines[lines.length - 1]}`
+      : lines.map((l) => l.replace(prefix, '')).join('\n');
     return {
       status: r.status,
       stdout: r.stdout,
@@ -84,21 +96,52 @@ describe('python-runner against python_runner.py at 6c03473f8', function () {
   function both(args: string[], env: NodeJS.ProcessEnv = {}): { ref: Outcome; ours: Outcome } {
     const full = [...common, ...args];
     const ref = outcome(PYTHON, [REFERENCE, ...full], env, /^.*python_runner\.py: /);
-    const ours = outcome(NODE, [CLI, 'python-runner', '--python', PYTHON, ...full], env, /^piplock: error: (argument '.*?': )?/);
+    const ours = outcome(
+      NODE,
+      [CLI, 'python-runner', '--python', PYTHON, ...full],
+      env,
+      /^piplock: error: (argument '.*?': )?/,
+    );
     return { ref, ours };
   }
 
   const SAME: [string, string[], NodeJS.ProcessEnv?][] = [
     ['a script, its arguments, its stamp', ['--touch', 'gen/s/x.stamp', '--', '../app/act.py', 'a b', '', '-x']],
-    ['a failing script with --capture-output', ['--capture-output', '--touch', 'gen/s/x.stamp', '--', '../app/act.py'], { PIPLOCK_EXIT: '3' }],
-    ['a failing script without --capture-output', ['--touch', 'gen/s/x.stamp', '--', '../app/act.py'], { PIPLOCK_EXIT: '9' }],
+    [
+      'a failing script with --capture-output',
+      ['--capture-output', '--touch', 'gen/s/x.stamp', '--', '../app/act.py'],
+      { PIPLOCK_EXIT: '3' },
+    ],
+    [
+      'a failing script without --capture-output',
+      ['--touch', 'gen/s/x.stamp', '--', '../app/act.py'],
+      { PIPLOCK_EXIT: '9' },
+    ],
     ['a succeeding script with --capture-output', ['--capture-output', '--', '../app/act.py']],
     ['--env and --working-directory', ['--env', 'PIPLOCK_V=1=2', '--working-directory=../app', '--', 'act.py']],
     ['a module', ['--module', 'mod_x', '--env', 'PYTHONPATH=../app', '--', 'q']],
-    ['TARGET_FILE of a link step, an action and a phony group', ['--', '../app/act.py', '<TARGET_FILE(:classic)>', '-o=<TARGET_FILE(//app:gen)>', '<TARGET_FILE(:alias)>']],
-    ['TARGET_OBJECTS', ['--', '../app/act.py', '<TARGET_OBJECTS(:classic_set)>', '<TARGET_OBJECTS(:classic)>', '<TARGET_OBJECTS(:empty)>']],
-    ['TARGET_FILE_IF_EXISTS, absent', ['--', '../app/act.py', '<TARGET_FILE_IF_EXISTS(:classic)>', 'kept', '<TARGET_FILE_IF_EXISTS(:x(//no:tc))>']],
-    ['an explicit toolchain and option prefixes', ['--capture', '--work=../app', '--', 'act.py', '<TARGET_FILE(:gen(//build:arm))>']],
+    [
+      'TARGET_FILE of a link step, an action and a phony group',
+      ['--', '../app/act.py', '<TARGET_FILE(:classic)>', '-o=<TARGET_FILE(//app:gen)>', '<TARGET_FILE(:alias)>'],
+    ],
+    [
+      'TARGET_OBJECTS',
+      [
+        '--',
+        '../app/act.py',
+        '<TARGET_OBJECTS(:classic_set)>',
+        '<TARGET_OBJECTS(:classic)>',
+        '<TARGET_OBJECTS(:empty)>',
+      ],
+    ],
+    [
+      'TARGET_FILE_IF_EXISTS, absent',
+      ['--', '../app/act.py', '<TARGET_FILE_IF_EXISTS(:classic)>', 'kept', '<TARGET_FILE_IF_EXISTS(:x(//no:tc))>'],
+    ],
+    [
+      'an explicit toolchain and option prefixes',
+      ['--capture', '--work=../app', '--', 'act.py', '<TARGET_FILE(:gen(//build:arm))>'],
+    ],
     ['the current toolchain', ['--current-toolchain=//build:arm', '--', '../app/act.py', '<TARGET_FILE(:gen)>']],
     ['not generated', ['--touch', 'gen/s/x.stamp', '--', '../app/act.py', '<TARGET_FILE(:x(//no:tc))>']],
     ['no output file', ['--', '../app/act.py', '<TARGET_FILE(:pair)>']],
@@ -155,10 +198,19 @@ describe('python-runner against python_runner.py at 6c03473f8', function () {
 
   it('agrees that usage errors exit 2', () => {
     const ref = spawnSync(PYTHON, [REFERENCE, '--gn-root', '..', '--', 'x'], { cwd: tree.build, encoding: 'utf8' });
-    const ours = spawnSync(NODE, [CLI, 'python-runner', '--gn-root', '..', '--', 'x'], { cwd: tree.build, encoding: 'utf8' });
+    const ours = spawnSync(NODE, [CLI, 'python-runner', '--gn-root', '..', '--', 'x'], {
+      cwd: tree.build,
+      encoding: 'utf8',
+    });
     assert.equal(ref.status, 2);
     assert.equal(ours.status, 2);
-    assert.match(ref.stderr, /the following arguments are required: --current-path, --default-toolchain, --current-toolchain, --lockfile/);
-    assert.match(ours.stderr, /the following arguments are required: --current-path, --default-toolchain, --current-toolchain, --lockfile/);
+    assert.match(
+      ref.stderr,
+      /the following arguments are required: --current-path, --default-toolchain, --current-toolchain, --lockfile/,
+    );
+    assert.match(
+      ours.stderr,
+      /the following arguments are required: --current-path, --default-toolchain, --current-toolchain, --lockfile/,
+    );
   });
 });

@@ -32,7 +32,18 @@ describe('python-runner command', function () {
   beforeEach(() => {
     tree = makeNinjaTree();
     build = tree.build;
-    common = ['--gn-root', '..', '--current-path', '../app', '--default-toolchain=//build:default', '--current-toolchain=//build:default', '--lockfile', 'pip.lock', '--python', PYTHON];
+    common = [
+      '--gn-root',
+      '..',
+      '--current-path',
+      '../app',
+      '--default-toolchain=//build:default',
+      '--current-toolchain=//build:default',
+      '--lockfile',
+      'pip.lock',
+      '--python',
+      PYTHON,
+    ];
     // A script that reports where it ran and with what; it fails when asked to.
     script('show.py', [
       'import json, os, sys',
@@ -55,7 +66,11 @@ describe('python-runner command', function () {
   }
 
   function runner(args: string[], env: NodeJS.ProcessEnv = {}): Result {
-    const r = spawnSync(NODE, [CLI, 'python-runner', ...args], { cwd: build, env: { ...process.env, ...env }, encoding: 'utf8' });
+    const r = spawnSync(NODE, [CLI, 'python-runner', ...args], {
+      cwd: build,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
     return { status: r.status, stdout: pythonText(r.stdout), stderr: pythonText(r.stderr) };
   }
 
@@ -69,15 +84,34 @@ describe('python-runner command', function () {
   });
 
   it('expands expressions in the arguments', () => {
-    const r = runner([...common, '--', '../app/show.py', '--elf=<TARGET_FILE(:firmware)>', '<TARGET_OBJECTS(:drivers)>', '<TARGET_FILE_IF_EXISTS(:firmware)>']);
+    const r = runner([
+      ...common,
+      '--',
+      '../app/show.py',
+      '--elf=<TARGET_FILE(:firmware)>',
+      '<TARGET_OBJECTS(:drivers)>',
+      '<TARGET_FILE_IF_EXISTS(:firmware)>',
+    ]);
     const o = (p: string) => path.join('obj', 'app', p);
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout.split('\n')[1], `argv=${JSON.stringify([`--elf=${o('bin/firmware.elf')}`, o('drivers.uart.c.o'), o('drivers.spi.c.o')])}`);
+    assert.equal(
+      r.stdout.split('\n')[1],
+      `argv=${JSON.stringify([`--elf=${o('bin/firmware.elf')}`, o('drivers.uart.c.o'), o('drivers.spi.c.o')])}`,
+    );
   });
 
   it('runs a module with -m, with --env added to the environment', () => {
     script('hello_mod.py', ['import os, sys', 'print("module", sys.argv[1:], os.environ["PIPLOCK_A"])']);
-    const r = runner([...common, '--module', 'hello_mod', `--env=PYTHONPATH=${path.join(tree.root, 'app')}`, '--env', 'PIPLOCK_A=x=1', '--', 'arg']);
+    const r = runner([
+      ...common,
+      '--module',
+      'hello_mod',
+      `--env=PYTHONPATH=${path.join(tree.root, 'app')}`,
+      '--env',
+      'PIPLOCK_A=x=1',
+      '--',
+      'arg',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "module ['arg'] x=1\n");
   });
@@ -85,11 +119,23 @@ describe('python-runner command', function () {
   it('runs in --working-directory, taken from the build directory', () => {
     const r = runner([...common, '--working-directory', '../app', '--', '../app/show.py']);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`^cwd=${fs.realpathSync(path.join(tree.root, 'app')).replace(/[\\.]/g, '\\$&')}\n`));
+    assert.match(
+      r.stdout,
+      new RegExp(`^cwd=${fs.realpathSync(path.join(tree.root, 'app')).replace(/[\\.]/g, '\\$&')}\n`),
+    );
   });
 
   it('refuses a --working-directory that is not there, before running anything', () => {
-    const r = runner([...common, '--working-directory', 'no/such/dir', '--touch', 'x.stamp', '--', '../app/mark.py', 'marker']);
+    const r = runner([
+      ...common,
+      '--working-directory',
+      'no/such/dir',
+      '--touch',
+      'x.stamp',
+      '--',
+      '../app/mark.py',
+      'marker',
+    ]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^piplock: error: working directory 'no\/such\/dir' is not a directory/);
     assert.equal(r.stderr.split('\n').length, 2);
@@ -105,7 +151,10 @@ describe('python-runner command', function () {
     const r = runner([...common, '--capture-output', '--env', 'PIPLOCK_B=b', '--', '../app/show.py', '--fail', '3']);
     assert.equal(r.status, 3);
     assert.equal(r.stderr, '');
-    assert.equal(r.stdout, `cwd=${fs.realpathSync(build)}\nargv=["--fail","3"]\nPIPLOCK_B=b\nto stderr\nto stdout again\n`);
+    assert.equal(
+      r.stdout,
+      `cwd=${fs.realpathSync(build)}\nargv=["--fail","3"]\nPIPLOCK_B=b\nto stderr\nto stdout again\n`,
+    );
   });
 
   it('without --capture-output, lets the output through as it comes', () => {
@@ -141,9 +190,20 @@ describe('python-runner command', function () {
   });
 
   it('exits 1 on a bad expression naming the argument, before locking or running anything', () => {
-    const r = runner([...common, '--touch', 'x.stamp', '--', '../app/mark.py', 'marker', '--in=<TARGET_FILE(:nothing(//not:tc))>']);
+    const r = runner([
+      ...common,
+      '--touch',
+      'x.stamp',
+      '--',
+      '../app/mark.py',
+      'marker',
+      '--in=<TARGET_FILE(:nothing(//not:tc))>',
+    ]);
     assert.equal(r.status, 1);
-    assert.equal(r.stderr, "piplock: error: argument '--in=<TARGET_FILE(:nothing(//not:tc))>': Target //app:nothing(//not:tc) has not been generated by GN!\n");
+    assert.equal(
+      r.stderr,
+      "piplock: error: argument '--in=<TARGET_FILE(:nothing(//not:tc))>': Target //app:nothing(//not:tc) has not been generated by GN!\n",
+    );
     assert.ok(!exists('marker') && !exists('x.stamp') && !exists('pip.lock'));
   });
 
@@ -160,7 +220,10 @@ describe('python-runner command', function () {
       assert.equal(runner([...common, ...quick, '--', '../app/show.py']).status, 0, 'a script shares the lock');
       const pip = runner([...common, ...quick, '--module', 'pip', '--', '--version']);
       assert.equal(pip.status, 1);
-      assert.match(pip.stderr, /^piplock: error: timed out after \d+ ms waiting for an exclusive lock on '.*pip\.lock'\n$/);
+      assert.match(
+        pip.stderr,
+        /^piplock: error: timed out after \d+ ms waiting for an exclusive lock on '.*pip\.lock'\n$/,
+      );
       script('pip_install_python_deps.py', ['print("would install")']);
       assert.equal(runner([...common, ...quick, '--', '../app/pip_install_python_deps.py']).status, 1);
     } finally {
@@ -197,7 +260,10 @@ describe('python-runner command', function () {
   it('answers usage errors with one line and status 2', () => {
     const r = runner(['--gn-root', '..', '--', 'x.py']);
     assert.equal(r.status, 2);
-    assert.equal(r.stderr, 'piplock: error: python-runner: the following arguments are required: --current-path, --default-toolchain, --current-toolchain, --lockfile\n');
+    assert.equal(
+      r.stderr,
+      'piplock: error: python-runner: the following arguments are required: --current-path, --default-toolchain, --current-toolchain, --lockfile\n',
+    );
     assert.equal(runner([...common, '--env', 'X', '--', 'x.py']).status, 2);
   });
 });
@@ -205,7 +271,10 @@ describe('python-runner command', function () {
 describe('python-runner decisions', () => {
   it('locks exclusively for pip and for pip_install_python_deps.py only', () => {
     assert.equal(lockModeFor('pip', []), 'exclusive');
-    assert.equal(lockModeFor(undefined, ['../../pw_env_setup/py/pw_env_setup/pip_install_python_deps.py', '--gn-packages', 'x']), 'exclusive');
+    assert.equal(
+      lockModeFor(undefined, ['../../pw_env_setup/py/pw_env_setup/pip_install_python_deps.py', '--gn-packages', 'x']),
+      'exclusive',
+    );
     assert.equal(lockModeFor(undefined, ['pip_install_python_deps.py']), 'exclusive');
     for (const [module, command] of [
       ['pip._internal', []],
@@ -223,7 +292,10 @@ describe('python-runner decisions', () => {
     assert.deepEqual(pythonCandidates('/venv/bin/python', { PIPLOCK_PYTHON: 'x' }), [['/venv/bin/python']]);
     assert.deepEqual(pythonCandidates(undefined, { PIPLOCK_PYTHON: '/p y/python' }), [['/p y/python']]);
     assert.deepEqual(pythonCandidates(undefined, {}, [['python3'], ['python']]), [['python3'], ['python']]);
-    assert.deepEqual(pythonCandidates(undefined, { PIPLOCK_PYTHON: '' }, [['py', '-3'], ['python']]), [['py', '-3'], ['python']]);
+    assert.deepEqual(pythonCandidates(undefined, { PIPLOCK_PYTHON: '' }, [['py', '-3'], ['python']]), [
+      ['py', '-3'],
+      ['python'],
+    ]);
   });
 
   it('sets --env variables, replacing a name in any case on Windows only', () => {
@@ -242,12 +314,23 @@ describe('python-runner command, with Node standing in for Python', function () 
 
   beforeEach(() => {
     tree = makeNinjaTree();
-    common = ['--gn-root', '..', '--current-path', '../app', '--default-toolchain=//build:default', '--current-toolchain=//build:default', '--lockfile', 'pip.lock', '--python', NODE];
+    common = [
+      '--gn-root',
+      '..',
+      '--current-path',
+      '../app',
+      '--default-toolchain=//build:default',
+      '--current-toolchain=//build:default',
+      '--lockfile',
+      'pip.lock',
+      '--python',
+      NODE,
+    ];
     fs.writeFileSync(
       path.join(tree.root, 'app', 'show.js'),
       [
         "const fs = require('node:fs');",
-        "fs.writeSync(1, `cwd=${process.cwd()}\\nargv=${JSON.stringify(process.argv.slice(2))}\\nE=${process.env.PIPLOCK_E}\\n`);",
+        'fs.writeSync(1, `cwd=${process.cwd()}\\nargv=${JSON.stringify(process.argv.slice(2))}\\nE=${process.env.PIPLOCK_E}\\n`);',
         "fs.writeSync(2, 'to stderr\\n');",
         "fs.writeSync(1, 'to stdout again\\n');",
         'process.exit(Number(process.env.PIPLOCK_EXIT ?? 0));',
@@ -257,14 +340,29 @@ describe('python-runner command, with Node standing in for Python', function () 
   afterEach(() => tree.cleanup());
 
   function runner(args: string[], env: NodeJS.ProcessEnv = {}) {
-    return spawnSync(NODE, [CLI, 'python-runner', ...common, ...args], { cwd: tree.build, env: { ...process.env, ...env }, encoding: 'utf8' });
+    return spawnSync(NODE, [CLI, 'python-runner', ...common, ...args], {
+      cwd: tree.build,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
   }
   const stamp = () => fs.existsSync(path.join(tree.build, 'gen', 'n', 'x.stamp'));
 
   it('runs the command in the build directory with expanded arguments, --env added, and touches the stamp on success', () => {
-    const r = runner(['--env', 'PIPLOCK_E=a=b', '--touch', 'gen/n/x.stamp', '--', '../app/show.js', '<TARGET_FILE(:gen)>']);
+    const r = runner([
+      '--env',
+      'PIPLOCK_E=a=b',
+      '--touch',
+      'gen/n/x.stamp',
+      '--',
+      '../app/show.js',
+      '<TARGET_FILE(:gen)>',
+    ]);
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout, `cwd=${fs.realpathSync(tree.build)}\nargv=${JSON.stringify([path.join('gen', 'app', 'gen.h')])}\nE=a=b\nto stdout again\n`);
+    assert.equal(
+      r.stdout,
+      `cwd=${fs.realpathSync(tree.build)}\nargv=${JSON.stringify([path.join('gen', 'app', 'gen.h')])}\nE=a=b\nto stdout again\n`,
+    );
     assert.equal(r.stderr, 'to stderr\n');
     assert.ok(stamp());
   });
@@ -272,10 +370,16 @@ describe('python-runner command, with Node standing in for Python', function () 
   it('with --capture-output: silent on success; on failure, both streams in order on stdout, the status, no stamp', () => {
     const ok = runner(['--capture-output', '--', '../app/show.js']);
     assert.deepEqual([ok.status, ok.stdout, ok.stderr], [0, '', '']);
-    const r = runner(['--capture-output', '--touch', 'gen/n/x.stamp', '--working-directory', '../app', '--', 'show.js'], { PIPLOCK_EXIT: '5' });
+    const r = runner(
+      ['--capture-output', '--touch', 'gen/n/x.stamp', '--working-directory', '../app', '--', 'show.js'],
+      { PIPLOCK_EXIT: '5' },
+    );
     assert.equal(r.status, 5);
     assert.equal(r.stderr, '');
-    assert.equal(r.stdout, `cwd=${fs.realpathSync(path.join(tree.root, 'app'))}\nargv=[]\nE=undefined\nto stderr\nto stdout again\n`);
+    assert.equal(
+      r.stdout,
+      `cwd=${fs.realpathSync(path.join(tree.root, 'app'))}\nargv=[]\nE=undefined\nto stderr\nto stdout again\n`,
+    );
     assert.ok(!stamp());
   });
 

@@ -14,7 +14,18 @@ const PID_OFFSET = 16;
 
 const koffi = require('koffi') as typeof import('koffi');
 const kernel32 = koffi.load('kernel32.dll');
-const CreateProcessW = kernel32.func('__stdcall', 'CreateProcessW', 'bool', ['void *', 'void *', 'void *', 'void *', 'bool', 'uint32_t', 'void *', 'void *', 'void *', 'void *']);
+const CreateProcessW = kernel32.func('__stdcall', 'CreateProcessW', 'bool', [
+  'void *',
+  'void *',
+  'void *',
+  'void *',
+  'bool',
+  'uint32_t',
+  'void *',
+  'void *',
+  'void *',
+  'void *',
+]);
 const GetLastError = kernel32.func('__stdcall', 'GetLastError', 'uint32_t', []);
 
 if (!sabotaged('nospawnguard') && armSpawnGuard() === undefined) {

@@ -48,7 +48,12 @@ async function main(): Promise<void> {
 
 /** The logs of `ids`, one stress-checker log in the order of their timestamps (the clock is the system's monotonic one). */
 export function mergeLogs(log: string, ids: string[]): string {
-  const lines = ids.flatMap((id) => fs.readFileSync(`${log}.${id}`, 'utf8').split('\n').filter((l) => l !== ''));
+  const lines = ids.flatMap((id) =>
+    fs
+      .readFileSync(`${log}.${id}`, 'utf8')
+      .split('\n')
+      .filter((l) => l !== ''),
+  );
   const stamped = lines.map((l) => {
     const space = l.indexOf(' ');
     return { at: BigInt(l.slice(0, space)), text: l.slice(space + 1) };
@@ -57,7 +62,8 @@ export function mergeLogs(log: string, ids: string[]): string {
   return stamped.map((s) => `${s.text}\n`).join('');
 }
 
-if (require.main === module) main().catch((err: unknown) => {
-  process.stderr.write(`unlink-holder: ${(err as Error).message}\n`);
-  process.exit(3);
-});
+if (require.main === module)
+  main().catch((err: unknown) => {
+    process.stderr.write(`unlink-holder: ${(err as Error).message}\n`);
+    process.exit(3);
+  });
