@@ -41,7 +41,7 @@ describe('Windows: kernel32 through koffi', function () {
     try {
       fs.cpSync(path.join(ROOT, 'dist', 'platform'), path.join(copy, 'platform'), { recursive: true });
       fs.cpSync(path.join(ROOT, 'dist', 'src'), path.join(copy, 'src'), { recursive: true });
-      const other = require(path.join(copy, 'src', 'acquire.js')) as typeof import('../../src/lock/acquire');
+      const other = require(path.join(copy, 'src', 'lock', 'acquire.js')) as typeof import('../../src/lock/acquire');
       const otherPlatform = (require(path.join(copy, 'platform', 'index.js')) as typeof import('../../platform'))
         .platform;
       assert.notEqual(otherPlatform, platform, 'a separate copy');
