@@ -6,6 +6,8 @@ import { DirectoryError, FAILURE_STATUS, LockError, LockTimeoutError } from '../
 import type { Logger } from '../base/log';
 import { acquire } from '../lock/acquire';
 import { childEnv, nestedDecision } from './held-env';
+import { appendEvent, eventLogEnabled } from './event-log';
+import type { EventHolder, EventRecord } from './event-log';
 import { DEFAULT_NOTICE_AFTER_MS, startNotices } from './notices';
 import { Registration } from './registry';
 import { watchLockFile } from './watch';
@@ -21,6 +23,16 @@ export interface HoldOptions {
   log: Logger;
   /** The child's environment before PIPLOCK_HELD is added. */
   env?: NodeJS.ProcessEnv;
+  /** The GN label of the action, for `piplock status`, the event log and notices. */
+  label?: string;
+  /** Whether to append this acquisition to the event log. Default: unless PIPLOCK_EVENT_LOG=0. */
+  eventLog?: boolean;
+  /**
+   * After a wait at least this long, one line on stderr once the lock is
+   * granted or given up: who waited how long, and for whom. Infinity (the
+   * default): none. For builds that show an action's output only when it ends.
+   */
+  waitedLineAfterMs?: number;
 }
 
 /**
@@ -59,7 +71,17 @@ export async function holdWhile(
     sideFilesWarned = true;
     log.warn(message, { lockfile });
   };
-  const registration = new Registration(lockfile, mode, [...o.command], sideFilesWarning);
+  const registration = new Registration(lockfile, mode, [...o.command], sideFilesWarning, o.label);
+  const record: EventRecord = {
+    v: 1,
+    pid: process.pid,
+    mode,
+    ...(o.label !== undefined ? { label: o.label } : {}),
+    command: [...o.command],
+    asked: Date.now(),
+    outcome: 'error',
+  };
+  const logEvent = (o.eventLog ?? eventLogEnabled()) ? () => appendEvent(lockfile, record, sideFilesWarning) : () => {};
   let stopNotices: (() => void) | undefined;
   let env: NodeJS.ProcessEnv;
   try {
@@ -76,6 +98,7 @@ export async function holdWhile(
       onBusy: (attempt, waited) => {
         if (attempt === 1) {
           registration.set('waiting');
+          record.heldBy = holdersNow(lockfile);
           stopNotices = startNotices(lockfile, mode, o.noticeAfterMs ?? DEFAULT_NOTICE_AFTER_MS, log);
         }
         log.debug(`lock busy, attempt ${attempt} after ${formatDuration(waited)}`, { lockfile, mode });
@@ -83,7 +106,15 @@ export async function holdWhile(
     });
   } catch (err) {
     registration.remove();
-    if (err instanceof LockError || err instanceof LockTimeoutError) {
+    if (err instanceof LockTimeoutError) record.outcome = 'timeout';
+    record.ended = Date.now();
+    logEvent();
+    waitedLine(o, record, Date.now());
+    if (err instanceof LockTimeoutError) {
+      log.error(timeoutMessage(err, lockfile, record));
+      return FAILURE_STATUS;
+    }
+    if (err instanceof LockError) {
       log.error(err.message);
       return FAILURE_STATUS;
     }
@@ -95,6 +126,7 @@ export async function holdWhile(
   } finally {
     stopNotices?.();
   }
+  record.granted = Date.now();
   if (log.enabled('debug'))
     log.debug(`${mode} lock taken with ${platform.lockBackend()}; running ${JSON.stringify(o.command)}`, { lockfile });
   // The command first; the bookkeeping below can wait the millisecond it takes.
@@ -102,11 +134,70 @@ export async function holdWhile(
   registration.set('holding');
   // A lock file deleted or replaced while held would let newcomers in: notice it, say so, and lock the new file too.
   const stopWatch = watchLockFile(lock, lockfile, (message) => log.warn(message, { lockfile }));
+  waitedLine(o, record, record.granted);
   try {
-    return await running;
+    const status = await running;
+    record.status = status;
+    return status;
   } finally {
     stopWatch();
     registration.remove();
     lock.release();
+    record.released = Date.now();
+    record.outcome = 'ran';
+    logEvent();
   }
+}
+
+/** The holders (and a writer waiting ahead) when this runner first found the lock busy, for the event log. */
+function holdersNow(lockfile: string): EventHolder[] {
+  const { lockStatus } = require('./holders') as typeof import('./holders');
+  try {
+    return lockStatus(lockfile)
+      .filter((e) => e.pid !== process.pid && (e.state === 'holding' || e.mode === 'exclusive'))
+      .map(({ pid, mode, label, command, registered }) => ({
+        pid,
+        mode,
+        ...(label !== undefined ? { label } : {}),
+        command,
+        registered,
+      }));
+  } catch {
+    return [];
+  }
+}
+
+/** "//:pip_install, PID 8123", or the command where there is no label. */
+function nameOf(h: EventHolder): string {
+  const { quoteCommand } = require('../base/quote') as typeof import('../base/quote');
+  return h.label !== undefined ? `${h.label}, PID ${h.pid}` : `PID ${h.pid}: ${quoteCommand(h.command)}`;
+}
+
+function describeHeldBy(heldBy: EventHolder[] | undefined): string {
+  if (heldBy === undefined || heldBy.length === 0) return 'held by a process that piplock does not know';
+  const shown = heldBy.slice(0, 3).map(nameOf);
+  const more = heldBy.length > shown.length ? ` and ${heldBy.length - shown.length} more` : '';
+  return `held by ${shown.join('; ')}${more}`;
+}
+
+/**
+ * A timeout names who held the lock when the wait began, as the waiting
+ * notice does; a single try (--timeout 0) says who holds it now.
+ */
+function timeoutMessage(err: LockTimeoutError, lockfile: string, record: EventRecord): string {
+  if (err.waitedMs < 1) {
+    const { describeHolders } = require('./holders') as typeof import('./holders');
+    const mode = err.mode === 'exclusive' ? 'an exclusive' : 'a shared';
+    return `busy: cannot take ${mode} lock on '${lockfile}' without waiting; ${describeHolders(lockfile)}`;
+  }
+  return `${err.message}; when the wait began it was ${describeHeldBy(record.heldBy)}`;
+}
+
+/** python-runner's line after a long wait: ninja shows an action's output only when it ends. */
+function waitedLine(o: HoldOptions, record: EventRecord, now: number): void {
+  const waited = now - record.asked;
+  if (!(waited >= (o.waitedLineAfterMs ?? Infinity)) || record.heldBy === undefined) return;
+  const who = o.label ?? `PID ${process.pid}`;
+  const fs = require('node:fs') as typeof import('node:fs');
+  fs.writeSync(2, `piplock: ${who} waited ${formatDuration(waited)} for the pip lock (${describeHeldBy(record.heldBy)})\n`);
 }

@@ -14,17 +14,20 @@ export interface StatusEntry {
   since?: number;
   /** False for a holder found only in the kernel's lock table (flock(1), the reference runner). */
   registered: boolean;
+  /** The GN label of the action, where the runner was given one. */
+  label?: string;
 }
 
 /** Holders and waiters: the registry, plus (Linux) flock holders piplock did not register. */
 export function lockStatus(lockfile: string): StatusEntry[] {
-  const entries: StatusEntry[] = readRegistry(lockfile).map(({ pid, mode, state, command, since }) => ({
+  const entries: StatusEntry[] = readRegistry(lockfile).map(({ pid, mode, state, command, since, label }) => ({
     pid,
     mode,
     state,
     command,
     since,
     registered: true,
+    ...(label !== undefined ? { label } : {}),
   }));
   const known = new Set(entries.map((e) => e.pid));
   for (const h of platform.kernelLockHolders(lockfile)) {
@@ -41,14 +44,19 @@ export function describeHolders(lockfile: string): string {
     const writer = readRegistry(lockfile).find(
       (e) => e.state === 'waiting' && e.mode === 'exclusive' && e.pid !== process.pid,
     );
-    if (writer) return `an exclusive request is ahead of it: PID ${writer.pid} (${quoteCommand(writer.command)})`;
+    if (writer) return `an exclusive request is ahead of it: ${who(writer)} (${quoteCommand(writer.command)})`;
     return 'held by a process that piplock does not know (flock(1), the reference runner or another tool)';
   }
   const now = Date.now();
   const shown = holders.slice(0, 5).map((h) => {
     const age = h.since === undefined ? '' : `, ${formatDuration(now - h.since)}`;
-    return `PID ${h.pid} (${h.mode}${age}: ${quoteCommand(h.command)})`;
+    return `${who(h)} (${h.mode}${age}: ${quoteCommand(h.command)})`;
   });
   const more = holders.length > shown.length ? ` and ${holders.length - shown.length} more` : '';
   return `held by ${shown.join(', ')}${more}`;
+}
+
+/** "PID 123", or "//pkg:gen (PID 123)" for a runner that was given a GN label. */
+function who(e: { pid: number; label?: string }): string {
+  return e.label === undefined ? `PID ${e.pid}` : `${e.label} (PID ${e.pid})`;
 }

@@ -20,6 +20,8 @@ export interface RegistryEntry {
   since: number;
   /** Tells this process from a later one with the same PID (Linux: start time; Windows: creation time). */
   start?: string;
+  /** The GN label of the action, where the runner was given one. */
+  label?: string;
 }
 
 /** An entry is a few hundred bytes; anything far larger is not one of ours. */
@@ -40,6 +42,7 @@ export class Registration {
     private readonly command: string[],
     /** Told, in one line, why the entry could not be written. */
     private readonly onFailure: (message: string) => void = () => {},
+    private readonly label?: string,
   ) {}
 
   set(state: RegistryEntry['state']): void {
@@ -50,6 +53,7 @@ export class Registration {
       command: this.command,
       since: Date.now(),
       start: ownStartTag(),
+      ...(this.label !== undefined ? { label: this.label } : {}),
     };
     const file = entryFile(this.lockfile, process.pid);
     const tmp = `${path.dirname(file)}${path.sep}.${process.pid}.tmp`;
@@ -99,7 +103,8 @@ function isEntry(e: unknown): e is RegistryEntry {
     Array.isArray(r.command) &&
     r.command.every((a) => typeof a === 'string') &&
     typeof r.since === 'number' &&
-    (r.start === undefined || typeof r.start === 'string')
+    (r.start === undefined || typeof r.start === 'string') &&
+    (r.label === undefined || typeof r.label === 'string')
   );
 }
 
