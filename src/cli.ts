@@ -152,17 +152,33 @@ export function build(onRun = startRun, onPythonRunner = startPythonRunner): Com
     .description('list the holders and waiters of a lock file: PID, mode, state, since when, command')
     .argument('<lockfile>', 'the lock file')
     .option('--json', 'machine-readable output')
-    .action(async (lockfile: string, opts: { json?: boolean }) => {
+    .option(
+      '--watch [interval]',
+      'a live view, redrawn every interval (default 1s) until Ctrl-C: holders, waiters, and whom each waits for',
+    )
+    .action(async (lockfile: string, opts: { json?: boolean; watch?: string | true }) => {
+      let watchMs: number | undefined;
+      if (opts.watch !== undefined) {
+        watchMs = opts.watch === true ? 1000 : parseDuration(opts.watch);
+        if (watchMs === undefined || watchMs <= 0) fail(`--watch: ${notADuration(String(opts.watch))}`, USAGE_STATUS);
+      }
       const { execute } = require('./commands/status') as typeof import('./commands/status');
-      process.exit(await execute({ lockfile, json: opts.json === true }));
+      process.exit(
+        await execute({ lockfile, json: opts.json === true, ...(watchMs !== undefined ? { watchMs } : {}) }),
+      );
     });
 
   program
     .command('report')
-    .description("summarise a lock's event log after a build: waits by mode, exclusive holds, the longest waits and who caused them")
+    .description(
+      "summarise a lock's event log after a build: waits by mode, exclusive holds, the longest waits and who caused them",
+    )
     .argument('<lockfile>', 'the lock file')
     .option('--json', 'machine-readable output')
-    .option('--since <time>', 'only acquisitions since this time: ISO 8601, ms since the epoch, or a duration ago (10m)')
+    .option(
+      '--since <time>',
+      'only acquisitions since this time: ISO 8601, ms since the epoch, or a duration ago (10m)',
+    )
     .option('--html <file>', 'also write a self-contained page with a timeline of waits and holds')
     .action(async (lockfile: string, opts: { json?: boolean; since?: string; html?: string }) => {
       const { execute } = require('./commands/report') as typeof import('./commands/report');
@@ -174,7 +190,10 @@ export function build(onRun = startRun, onPythonRunner = startPythonRunner): Com
     .description("write a lock's event log as Chrome trace event JSON (Perfetto, chrome://tracing)")
     .argument('<lockfile>', 'the lock file')
     .option('-o, --output <file>', 'write to this file instead of stdout')
-    .option('--since <time>', 'only acquisitions since this time: ISO 8601, ms since the epoch, or a duration ago (10m)')
+    .option(
+      '--since <time>',
+      'only acquisitions since this time: ISO 8601, ms since the epoch, or a duration ago (10m)',
+    )
     .option('--origin <time>', 'timestamps relative to this time (default: microseconds since the Unix epoch)')
     .action(async (lockfile: string, opts: { output?: string; since?: string; origin?: string }) => {
       const { execute } = require('./commands/trace') as typeof import('./commands/trace');

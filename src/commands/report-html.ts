@@ -39,12 +39,13 @@ export function htmlPage(report: Report, records: readonly EventRecord[]): strin
     const r = p.record;
     const y = 10 + p.slot * (ROW + GAP);
     const draw = (kind: 'wait' | 'hold', from: number, to: number, what: string): void => {
-      // At least 2 px, and a 1 px gap before the next span, so that each span can be seen and counted.
-      const left = x(from);
-      const w = Math.max(2, x(to) - left - 1);
+      // Whole pixels, at least 2 wide, and a 1 px gap before the next span, so that each span can be
+      // seen and counted, with no blended edge that looks like a span of another colour.
+      const left = Math.round(x(from));
+      const w = Math.max(2, Math.round(x(to)) - left - 1);
       const cls = `${kind} ${r.mode}` as keyof typeof COLOURS;
       rects.push(
-        `<rect class="span ${cls}" x="${left.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${ROW}" fill="${COLOURS[cls]}">` +
+        `<rect class="span ${cls}" x="${left}" y="${y}" width="${w}" height="${ROW}" fill="${COLOURS[cls]}">` +
           `<title>${escape(`${shownName(r)} (PID ${r.pid}, ${r.mode}): ${what}`)}</title></rect>`,
       );
     };
@@ -69,7 +70,7 @@ export function htmlPage(report: Report, records: readonly EventRecord[]): strin
 <body>
 <h1 style="font-size:18px">piplock: waits and holds of ${escape(report.lockfile)}</h1>
 <p style="font-size:12px">${legend}</p>
-<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" data-spans="${rects.length}" data-slots="${rows}">
+<svg xmlns="http://www.w3.org/2000/svg" shape-rendering="crispEdges" width="${WIDTH}" height="${height}" data-spans="${rects.length}" data-slots="${rows}">
 ${ticks.join('\n')}
 ${rects.join('\n')}
 </svg>

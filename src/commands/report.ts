@@ -61,7 +61,9 @@ export function parseSince(text: string, now = Date.now()): number {
   if (ago !== undefined) return now - ago;
   const t = Date.parse(text);
   if (Number.isNaN(t))
-    throw new UsageError(`--since: '${text}' is not a time: give an ISO 8601 time, ms since the epoch, or a duration ago (10m)`);
+    throw new UsageError(
+      `--since: '${text}' is not a time: give an ISO 8601 time, ms since the epoch, or a duration ago (10m)`,
+    );
   return t;
 }
 
@@ -116,7 +118,13 @@ export function summarize(lockfile: string, records: EventRecord[], badLines: nu
     byMode: { exclusive: modeStats(of('exclusive')), shared: modeStats(of('shared')) },
     exclusiveHolds: of('exclusive')
       .filter((r) => r.granted !== undefined)
-      .map((r) => ({ pid: r.pid, label: r.label ?? null, command: r.command, granted: iso(r.granted!), heldMs: holdOf(r) })),
+      .map((r) => ({
+        pid: r.pid,
+        label: r.label ?? null,
+        command: r.command,
+        granted: iso(r.granted!),
+        heldMs: holdOf(r),
+      })),
     longestWaits: [...records]
       .filter((r) => waitOf(r) > 0)
       .sort((a, b) => waitOf(b) - waitOf(a))
@@ -145,14 +153,18 @@ function name(label: string | null | undefined, pid: number, command: string[]):
 
 function holderNames(heldBy: EventHolder[]): string {
   if (heldBy.length === 0) return 'a process piplock does not know';
-  const shown = heldBy.slice(0, 3).map((h) => `${name(h.label, h.pid, h.command)}${h.mode === 'exclusive' ? ' [x]' : ''}`);
+  const shown = heldBy
+    .slice(0, 3)
+    .map((h) => `${name(h.label, h.pid, h.command)}${h.mode === 'exclusive' ? ' [x]' : ''}`);
   return shown.join(', ') + (heldBy.length > 3 ? ` and ${heldBy.length - 3} more` : '');
 }
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows
-    .map((r) => r.map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '))
+    .map((r) =>
+      r.map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '),
+    )
     .map((l) => `  ${l.trimEnd()}`)
     .join('\n');
 }
@@ -171,7 +183,13 @@ export function formatReport(r: Report): string {
   const rows = [['MODE', 'COUNT', 'WAITED', 'TOTAL WAIT', 'P50', 'P95', 'MAX', '']];
   for (const mode of ['exclusive', 'shared'] as const) {
     const s = r.byMode[mode];
-    rows.push([mode, String(s.count), String(s.waited), ...[s.totalMs, s.p50Ms, s.p95Ms, s.maxMs].map(formatDuration), '']);
+    rows.push([
+      mode,
+      String(s.count),
+      String(s.waited),
+      ...[s.totalMs, s.p50Ms, s.p95Ms, s.maxMs].map(formatDuration),
+      '',
+    ]);
   }
   out.push(table(rows), '');
   out.push(
@@ -180,14 +198,18 @@ export function formatReport(r: Report): string {
     '',
   );
   out.push(`exclusive holds (${r.exclusiveHolds.length}):`);
-  for (const h of r.exclusiveHolds) out.push(`  ${formatDuration(h.heldMs).padStart(9)}  ${name(h.label, h.pid, h.command)}  from ${h.granted}`);
+  for (const h of r.exclusiveHolds)
+    out.push(`  ${formatDuration(h.heldMs).padStart(9)}  ${name(h.label, h.pid, h.command)}  from ${h.granted}`);
   out.push('', `longest waits (${r.longestWaits.length}):`);
   for (const w of r.longestWaits) {
     const end = w.outcome === 'ran' ? '' : ` [${w.outcome === 'timeout' ? 'timed out' : 'failed'}]`;
-    out.push(`  ${formatDuration(w.waitedMs).padStart(9)}  ${w.mode.padEnd(9)}  ${name(w.label, w.pid, w.command)}${end}`);
+    out.push(
+      `  ${formatDuration(w.waitedMs).padStart(9)}  ${w.mode.padEnd(9)}  ${name(w.label, w.pid, w.command)}${end}`,
+    );
     out.push(`             waited for ${holderNames(w.heldBy)}`);
   }
-  if (r.badLines > 0) out.push('', `  ${r.badLines} lines of the log were not records (torn or foreign) and were left out`);
+  if (r.badLines > 0)
+    out.push('', `  ${r.badLines} lines of the log were not records (torn or foreign) and were left out`);
   return `${out.join('\n')}\n`;
 }
 

@@ -35,7 +35,9 @@ export function envSettings(env: NodeJS.ProcessEnv = process.env): EnvSettings {
   if (level !== undefined && level !== '') {
     const lower = level.toLowerCase();
     if (!(LOG_LEVELS as readonly string[]).includes(lower))
-      throw new UsageError(`PIPLOCK_LOG_LEVEL: invalid choice ${quoteValue(level)} (choose from ${LOG_LEVELS.join(', ')})`);
+      throw new UsageError(
+        `PIPLOCK_LOG_LEVEL: invalid choice ${quoteValue(level)} (choose from ${LOG_LEVELS.join(', ')})`,
+      );
     out.logLevel = lower as LogLevel;
   }
   return out;

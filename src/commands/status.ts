@@ -8,11 +8,14 @@ import { lockStatus } from '../runner/holders';
 export interface StatusInput {
   lockfile: string;
   json: boolean;
+  /** Redraw every this many ms until Ctrl-C (`--watch`). */
+  watchMs?: number;
 }
 
 /** `piplock status LOCKFILE [--json]`: prints, and returns the exit status (always 0). */
-export async function execute({ lockfile, json }: StatusInput): Promise<number> {
+export async function execute({ lockfile, json, watchMs }: StatusInput): Promise<number> {
   const file = path.resolve(lockfile);
+  if (watchMs !== undefined) return (require('./status-watch') as typeof import('./status-watch')).watch(file, watchMs);
   const entries = lockStatus(file);
   const now = Date.now();
   if (json) {

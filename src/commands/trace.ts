@@ -38,13 +38,21 @@ export function traceEvents(
 ): { traceEvents: TraceEvent[]; displayTimeUnit: 'ms'; otherData: Record<string, string> } {
   const us = (ms: number): number => Math.round((ms - originMs) * 1000);
   const placed = place(records);
-  const events: TraceEvent[] = [{ name: 'process_name', ph: 'M', pid: 1, tid: 0, args: { name: `piplock ${lockfile}` } }];
+  const events: TraceEvent[] = [
+    { name: 'process_name', ph: 'M', pid: 1, tid: 0, args: { name: `piplock ${lockfile}` } },
+  ];
   const slots = new Set(placed.map((p) => p.slot));
   for (const slot of [...slots].sort((a, b) => a - b))
     events.push({ name: 'thread_name', ph: 'M', pid: 1, tid: slot + 1, args: { name: `slot ${slot + 1}` } });
   for (const p of placed) {
     const r = p.record;
-    const args = { pid: r.pid, mode: r.mode, command: r.command, outcome: r.outcome, ...(r.label ? { label: r.label } : {}) };
+    const args = {
+      pid: r.pid,
+      mode: r.mode,
+      command: r.command,
+      outcome: r.outcome,
+      ...(r.label ? { label: r.label } : {}),
+    };
     if (p.waitEnd > p.asked)
       events.push({
         name: `wait: ${shownName(r)}`,
@@ -73,7 +81,9 @@ export function traceEvents(
     displayTimeUnit: 'ms',
     otherData: {
       lockfile,
-      timeBase: originMs ? `microseconds since ${new Date(originMs).toISOString()}` : 'microseconds since the Unix epoch',
+      timeBase: originMs
+        ? `microseconds since ${new Date(originMs).toISOString()}`
+        : 'microseconds since the Unix epoch',
     },
   };
 }

@@ -35,7 +35,7 @@ export interface EventRecord {
   released?: number;
   /** When it gave up (timeout) or failed (error); absent for `ran`. */
   ended?: number;
-  /** ran: granted and let go; timeout: gave up waiting; error: could not lock. */
+  /** ran: granted and let go; timeout: gave up waiting; error: failed while waiting (kept for readers of other writers). */
   outcome: 'ran' | 'timeout' | 'error';
   /** The command's exit status, for `ran`. */
   status?: number;
@@ -104,7 +104,8 @@ export function appendEvent(lockfile: string, record: EventRecord, onFailure: (m
     const buf = Buffer.from(line);
     // One write: O_APPEND puts it at the end as a whole.
     const n = fs.writeSync(fd, buf, 0, buf.length);
-    if (n !== buf.length) onFailure(`the event log may hold a short record: wrote ${n} of ${buf.length} bytes to '${file}'`);
+    if (n !== buf.length)
+      onFailure(`the event log may hold a short record: wrote ${n} of ${buf.length} bytes to '${file}'`);
     if (st.size + n > MAX_LOG_BYTES) rotate(file, fd);
   } catch (err) {
     onFailure(`the event log will miss this action: cannot write '${file}': ${describeErrno(errCode(err))}`);

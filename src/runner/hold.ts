@@ -106,12 +106,16 @@ export async function holdWhile(
     });
   } catch (err) {
     registration.remove();
+    // A timeout, or an error after waiting, is part of the build's story; a lock that could not be
+    // taken at all (a refused path) gets its one error line and nothing written beside it.
     if (err instanceof LockTimeoutError) record.outcome = 'timeout';
-    record.ended = Date.now();
-    logEvent();
+    if (err instanceof LockTimeoutError || record.heldBy !== undefined) {
+      record.ended = Date.now();
+      logEvent();
+    }
     waitedLine(o, record, Date.now());
     if (err instanceof LockTimeoutError) {
-      log.error(timeoutMessage(err, lockfile, record));
+      log.error(timeoutMessage(err, lockfile, record, o.timeoutMs === 0));
       return FAILURE_STATUS;
     }
     if (err instanceof LockError) {
@@ -142,8 +146,9 @@ export async function holdWhile(
   } finally {
     stopWatch();
     registration.remove();
-    lock.release();
+    // Stamped before the release, so that a waiter granted at once is never granted before it.
     record.released = Date.now();
+    lock.release();
     record.outcome = 'ran';
     logEvent();
   }
@@ -153,8 +158,10 @@ export async function holdWhile(
 function holdersNow(lockfile: string): EventHolder[] {
   const { lockStatus } = require('./holders') as typeof import('./holders');
   try {
+    // The exclusive ones first: a shared waiter waits for them, and they are the ones to name.
     return lockStatus(lockfile)
       .filter((e) => e.pid !== process.pid && (e.state === 'holding' || e.mode === 'exclusive'))
+      .sort((a, b) => (a.mode === b.mode ? 0 : a.mode === 'exclusive' ? -1 : 1))
       .map(({ pid, mode, label, command, registered }) => ({
         pid,
         mode,
@@ -184,8 +191,8 @@ function describeHeldBy(heldBy: EventHolder[] | undefined): string {
  * A timeout names who held the lock when the wait began, as the waiting
  * notice does; a single try (--timeout 0) says who holds it now.
  */
-function timeoutMessage(err: LockTimeoutError, lockfile: string, record: EventRecord): string {
-  if (err.waitedMs < 1) {
+function timeoutMessage(err: LockTimeoutError, lockfile: string, record: EventRecord, once: boolean): string {
+  if (once) {
     const { describeHolders } = require('./holders') as typeof import('./holders');
     const mode = err.mode === 'exclusive' ? 'an exclusive' : 'a shared';
     return `busy: cannot take ${mode} lock on '${lockfile}' without waiting; ${describeHolders(lockfile)}`;
@@ -199,5 +206,8 @@ function waitedLine(o: HoldOptions, record: EventRecord, now: number): void {
   if (!(waited >= (o.waitedLineAfterMs ?? Infinity)) || record.heldBy === undefined) return;
   const who = o.label ?? `PID ${process.pid}`;
   const fs = require('node:fs') as typeof import('node:fs');
-  fs.writeSync(2, `piplock: ${who} waited ${formatDuration(waited)} for the pip lock (${describeHeldBy(record.heldBy)})\n`);
+  fs.writeSync(
+    2,
+    `piplock: ${who} waited ${formatDuration(waited)} for the pip lock (${describeHeldBy(record.heldBy)})\n`,
+  );
 }

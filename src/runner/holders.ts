@@ -60,3 +60,27 @@ export function describeHolders(lockfile: string): string {
 function who(e: { pid: number; label?: string }): string {
   return e.label === undefined ? `PID ${e.pid}` : `${e.label} (PID ${e.pid})`;
 }
+
+/** Who holds and who waits for one lock file, for library users (what proper-lockfile's check() and py-filelock's is_locked answer). */
+export interface LockInfo {
+  /** The lock file, absolute. */
+  path: string;
+  holders: StatusEntry[];
+  waiters: StatusEntry[];
+}
+
+/**
+ * Who holds `lockfile` and who waits for it: the runners piplock registered,
+ * plus (Linux) any other holder the kernel lists. A snapshot: it may be out of
+ * date as soon as it returns, so it is for showing, never for deciding to lock.
+ */
+export function check(lockfile: string): LockInfo {
+  const { resolve } = require('node:path') as typeof import('node:path');
+  const file = resolve(lockfile);
+  const entries = lockStatus(file);
+  return {
+    path: file,
+    holders: entries.filter((e) => e.state === 'holding'),
+    waiters: entries.filter((e) => e.state === 'waiting'),
+  };
+}

@@ -263,7 +263,8 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerArgs | 'help' {
   let noticeAfterMs: number | undefined;
   if (values.noticeAfter !== undefined) {
     noticeAfterMs = parseDuration(values.noticeAfter);
-    if (noticeAfterMs === undefined) throw new UsageError(`argument --notice-after: ${notADuration(values.noticeAfter)}`);
+    if (noticeAfterMs === undefined)
+      throw new UsageError(`argument --notice-after: ${notADuration(values.noticeAfter)}`);
   }
   const logLevel = values.logLevel as LogLevel | undefined;
   if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel))
