@@ -7,8 +7,21 @@ import { FAILURE_STATUS, USAGE_STATUS } from './base/errors';
 import { LOG_LEVELS } from './base/log';
 import type { RunOptions } from './commands/run';
 
+/** Whether the command line asks for JSON log lines: then its usage errors are JSON lines too. */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  const options = end < 0 ? argv : argv.slice(0, end);
+  return options.some((a, i) => a === '--log-format=json' || (a === '--log-format' && options[i + 1] === 'json'));
+}
+
+function errorLine(message: string): string {
+  return wantsJson(process.argv.slice(2))
+    ? (require('./base/log') as typeof import('./base/log')).jsonErrorLine(message)
+    : `piplock: error: ${message}\n`;
+}
+
 function fail(message: string, status: number): never {
-  fs.writeSync(2, `piplock: error: ${message}\n`);
+  fs.writeSync(2, errorLine(message));
   process.exit(status);
 }
 
@@ -38,6 +51,8 @@ const MODES = ['auto', 'shared', 'exclusive'] as const;
 const LOG_FORMATS = ['text', 'json'] as const;
 
 const oneOf = (choices: readonly string[]) => (v: string) => (choices.includes(v) ? v : undefined);
+/** Log levels are read without regard to case (DEBUG, Debug), as pino's and most tools' are. */
+const logLevel = (v: string): string | undefined => oneOf(LOG_LEVELS)(v.toLowerCase());
 
 /** The options parseCommon reads: each option's key in RunOptions, and its value or undefined when invalid. */
 const FAST_OPTIONS = new Map<string, [keyof RunOptions, (v: string) => unknown]>([
@@ -45,7 +60,7 @@ const FAST_OPTIONS = new Map<string, [keyof RunOptions, (v: string) => unknown]>
   ['--mode', ['mode', oneOf(MODES)]],
   ['--timeout', ['timeout', parseDuration]],
   ['--notice-after', ['noticeAfter', parseDuration]],
-  ['--log-level', ['logLevel', oneOf(LOG_LEVELS)]],
+  ['--log-level', ['logLevel', logLevel]],
   ['--log-format', ['logFormat', oneOf(LOG_FORMATS)]],
   ['--label', ['label', (v) => v]],
 ]);
@@ -93,6 +108,32 @@ export function parseCommon(
   return undefined;
 }
 
+/** flock(1)'s options of `run`, as commander reads them; fromFlockOptions() turns them into RunOptions. */
+interface FlockOptions {
+  shared?: true;
+  exclusive?: true;
+  nonblock?: true;
+  wait?: number;
+  command?: string;
+}
+
+/** RunOptions from flock(1)'s spellings: -s/-x are --mode, -n is --timeout 0, -w is --timeout, -c a shell command. */
+function fromFlockOptions(raw: RunOptions & FlockOptions): RunOptions {
+  const { shared, exclusive, nonblock, wait, command, ...opts } = raw;
+  const modes = [shared && '-s', exclusive && '-x', opts.mode !== 'auto' && '--mode'].filter(Boolean);
+  if (modes.length > 1) fail(`${modes.join(' and ')} ask for two modes: give one`, USAGE_STATUS);
+  if (shared) opts.mode = 'shared';
+  if (exclusive) opts.mode = 'exclusive';
+  const timeouts = [nonblock && '-n', wait !== undefined && '-w', opts.timeout !== undefined && '--timeout'].filter(
+    Boolean,
+  );
+  if (timeouts.length > 1) fail(`${timeouts.join(' and ')} both set the timeout: give one`, USAGE_STATUS);
+  if (nonblock) opts.timeout = 0;
+  if (wait !== undefined) opts.timeout = wait;
+  if (command !== undefined) opts.shellCommand = command;
+  return opts;
+}
+
 /** The full command line, with commander; the actions are parameters so that a test can see what it parsed. */
 export function build(onRun = startRun, onPythonRunner = startPythonRunner): Command {
   // Loaded only here: the common invocations never need it (parseCommon).
@@ -108,6 +149,17 @@ export function build(onRun = startRun, onPythonRunner = startPythonRunner): Com
       throw new InvalidArgumentError(`a path is missing (for a file whose name starts with '-', write ./${text})`);
     return text;
   };
+  const statusArg = (text: string): number => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n > 255) throw new InvalidArgumentError(`'${text}' is not an exit status (0 to 255)`);
+    return n;
+  };
+  // After .choices(), which shows them in the help; this check replaces commander's, without regard to case.
+  const logLevelArg = (text: string): string => {
+    const level = logLevel(text);
+    if (level === undefined) throw new InvalidArgumentError(`Allowed choices are ${LOG_LEVELS.join(', ')}.`);
+    return level;
+  };
   const program = new Command('piplock')
     .description('Run a command under a shared or exclusive lock on a file: pip exclusive, everything else shared.')
     .enablePositionalOptions()
@@ -116,7 +168,15 @@ export function build(onRun = startRun, onPythonRunner = startPythonRunner): Com
       writeOut: (s) => void fs.writeSync(1, s),
       writeErr: (s) => void fs.writeSync(2, s),
       // Commander's messages start with "error: " and may add a hint on a second line; keep one line.
-      outputError: (s, write) => write(`piplock: ${s.trim().replace(/\s*\n\s*/g, ' ')}\n`),
+      outputError: (s, write) =>
+        write(
+          errorLine(
+            s
+              .trim()
+              .replace(/\s*\n\s*/g, ' ')
+              .replace(/^error: /, ''),
+          ),
+        ),
     })
     .version(require('../../package.json').version as string);
 
@@ -138,12 +198,39 @@ export function build(onRun = startRun, onPythonRunner = startPythonRunner): Com
       timeoutArg,
     )
     .option('--label <name>', "the action's name (a GN label) for status, the event log and notices")
-    .addOption(new Option('--log-level <level>', 'default: $PIPLOCK_LOG_LEVEL, else warn').choices(LOG_LEVELS))
+    .addOption(
+      new Option('--log-level <level>', 'default: $PIPLOCK_LOG_LEVEL, else warn')
+        .choices(LOG_LEVELS)
+        .argParser(logLevelArg),
+    )
     .addOption(new Option('--log-format <format>').choices(LOG_FORMATS).default('text'))
+    // flock(1)'s options, with its meanings.
+    .option('-s, --shared', 'as flock -s: --mode shared')
+    .option('-x, --exclusive', 'as flock -x: --mode exclusive')
+    .option('-n, --nonblock', 'as flock -n: fail at once if the lock is busy (--timeout 0)')
+    .option('-w, --wait <duration>', 'as flock -w: --timeout', timeoutArg)
+    .option(
+      '-E, --conflict-exit-code <status>',
+      'as flock -E: the exit status when the lock was not taken because it stayed busy (default 1)',
+      statusArg,
+    )
+    .option('--verbose', 'say on stderr how long taking the lock took')
+    .option('-c, --command <shell-command>', 'as flock -c: run this through the shell (sh -c; cmd /c on Windows)')
     .argument('[command...]', 'the command to run, after --')
     .passThroughOptions()
-    .action(async (command: string[], opts: RunOptions) => {
-      if (command.length === 0) fail("no command given: put the command to run after '--'", USAGE_STATUS);
+    .addHelpText(
+      'after',
+      `
+Exit status: the command's; 128+N when it was killed by signal N; 1 (or -E's)
+when the lock was not taken; 2 for a usage error; 126 when the command cannot
+be executed; 127 when it is not found.`,
+    )
+    .action(async (command: string[], raw: RunOptions & FlockOptions) => {
+      const opts = fromFlockOptions(raw);
+      if (opts.shellCommand !== undefined && command.length > 0)
+        fail("give the command either with -c or after '--', not both", USAGE_STATUS);
+      if (opts.shellCommand === undefined && command.length === 0)
+        fail("no command given: put the command to run after '--'", USAGE_STATUS);
       await onRun(command, opts);
     });
 
@@ -224,9 +311,57 @@ async function startPythonRunner(args: string[]): Promise<void> {
   process.exit(await execute(args));
 }
 
+/**
+ * `piplock --version --verbose`: what a bug report needs: piplock's version,
+ * Node's, the platform, the flock backend, the compile cache, and where the
+ * package is.
+ */
+function diagnostics(): string {
+  const path = require('node:path') as typeof import('node:path');
+  const mod = require('node:module') as { getCompileCacheDir?: () => string | undefined };
+  const { platform } = require('../platform') as typeof import('../platform');
+  const root = path.resolve(__dirname, '..', '..');
+  let backend: string;
+  try {
+    backend = platform.lockBackend();
+  } catch (err) {
+    backend = `unavailable: ${(err as Error).message}`;
+  }
+  const cache = mod.getCompileCacheDir?.();
+  const lines = [
+    `piplock ${require('../../package.json').version as string}`,
+    `node ${process.version} (${process.platform}-${process.arch}, ${process.execPath})`,
+    `platform: ${platform.name}`,
+    `lock: ${backend}`,
+    `compile cache: ${cache ? `on (${cache})` : mod.getCompileCacheDir ? 'off' : 'not in this Node'}`,
+    `package: ${root}`,
+    `cli: ${require.main?.filename ?? __filename}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** `help TOPIC`: python-runner's own help, or an error line for a topic that is no subcommand. */
+function help(topic: string | undefined): void {
+  if (topic === 'python-runner') {
+    fs.writeSync(1, (require('./commands/python-runner/args') as typeof import('./commands/python-runner/args')).HELP);
+    process.exit(0);
+  }
+  if (topic !== undefined && !COMMANDS.includes(topic))
+    fail(
+      `no help for '${topic}': the subcommands are ${COMMANDS.filter((c) => c !== 'help').join(', ')}`,
+      USAGE_STATUS,
+    );
+}
+
 /** The program: what `piplock ARGS` does. */
 export async function main(): Promise<void> {
-  const typo = misspeltCommand(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.length === 2 && argv.includes('--version') && argv.includes('--verbose')) {
+    fs.writeSync(1, diagnostics());
+    process.exit(0);
+  }
+  if (argv[0] === 'help') help(argv[1]);
+  const typo = misspeltCommand(argv);
   if (typo !== undefined) fail(typo, USAGE_STATUS);
   try {
     const common = parseCommon(process.argv.slice(2));

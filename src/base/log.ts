@@ -17,9 +17,10 @@ export interface Logger {
   error(msg: string, fields?: Fields): void;
 }
 
-/** `piplock: warn: message key=value ...`, one line. */
+/** `piplock: warn: message key=value ...`, one line; lists and objects are for JSON lines, and the message says them. */
 function textLine(level: Level, msg: string, fields: Fields): string {
   const extra = Object.entries(fields)
+    .filter(([, v]) => typeof v !== 'object' || v === null)
     .map(([k, v]) => ` ${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
     .join('');
   return `piplock: ${level}: ${msg}${extra}\n`;
@@ -59,4 +60,9 @@ export function createLogger(level: LogLevel = 'warn', format: LogFormat = 'text
     warn: at('warn'),
     error: at('error'),
   };
+}
+
+/** A line as pino writes it at level `error`, for the errors the CLI writes before any logger exists. */
+export function jsonErrorLine(msg: string): string {
+  return `${JSON.stringify({ level: LEVEL_VALUE.error, time: Date.now(), pid: process.pid, name: 'piplock', msg })}\n`;
 }

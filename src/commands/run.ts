@@ -1,5 +1,6 @@
 import fs = require('node:fs');
 import type { LockMode } from '../../platform';
+import { formatDuration, monotonicMs } from '../base/duration';
 import { USAGE_STATUS, UsageError } from '../base/errors';
 import { createLogger } from '../base/log';
 import type { LogFormat, LogLevel } from '../base/log';
@@ -20,6 +21,22 @@ export interface RunOptions {
   logFormat: LogFormat;
   /** The GN label (or any name) of the action, for status, the event log and notices. */
   label?: string;
+  /** flock -c: the command, run by the shell, instead of an argv. */
+  shellCommand?: string;
+  /** flock -E: the exit status when the lock stayed busy until the timeout. Default 1. */
+  conflictExitCode?: number;
+  /** Say on stderr how long taking the lock took. */
+  verbose?: boolean;
+}
+
+/** How the shell runs `-c COMMAND`: $SHELL -c as flock(1) does, else /bin/sh; cmd.exe /d /s /c on Windows. */
+export function shellArgv(
+  command: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { argv: string[]; verbatim: boolean } {
+  if (process.platform === 'win32')
+    return { argv: [env.ComSpec || 'cmd.exe', '/d', '/s', '/c', `"${command}"`], verbatim: true };
+  return { argv: [env.SHELL || '/bin/sh', '-c', command], verbatim: false };
 }
 
 /** What `piplock run` was asked: the command and its options. */
@@ -39,18 +56,30 @@ export async function execute({ command, options: opts }: RunInput): Promise<num
     return USAGE_STATUS;
   }
   const log = createLogger(opts.logLevel ?? env.logLevel ?? 'warn', opts.logFormat);
-  const mode: LockMode = opts.mode === 'auto' ? modeForCommand(command) : opts.mode;
-  const [cmd, ...args] = command as [string, ...string[]];
+  const shell = opts.shellCommand === undefined ? undefined : shellArgv(opts.shellCommand);
+  const argv = shell?.argv ?? command;
+  // -c 'pip install ...' is read as the shell would run it: its words, for the pip rule.
+  const mode: LockMode =
+    opts.mode !== 'auto' ? opts.mode : modeForCommand(shell ? opts.shellCommand!.trim().split(/\s+/) : command);
+  const [cmd, ...args] = argv as [string, ...string[]];
   const hold = {
     lockfile: opts.lockfile,
     mode,
     timeoutMs: opts.timeout ?? env.timeoutMs,
     noticeAfterMs: opts.noticeAfter ?? env.noticeAfterMs,
-    command,
+    command: argv,
     log,
     ...(opts.label !== undefined ? { label: opts.label } : {}),
+    ...(opts.conflictExitCode !== undefined ? { conflictStatus: opts.conflictExitCode } : {}),
   };
-  return holdWhile(hold, (childEnv) =>
-    reportingSpawnErrors(log, () => spawnCommand(cmd, args, childEnv ? { env: childEnv } : {})),
-  );
+  const asked = monotonicMs();
+  return holdWhile(hold, (childEnv) => {
+    if (opts.verbose)
+      fs.writeSync(2, `piplock: took the ${mode} lock after ${formatDuration(monotonicMs() - asked)}\n`);
+    const spawnOptions = {
+      ...(childEnv ? { env: childEnv } : {}),
+      ...(shell?.verbatim ? { windowsVerbatimArguments: true } : {}),
+    };
+    return reportingSpawnErrors(log, () => spawnCommand(cmd, args, spawnOptions));
+  });
 }

@@ -33,6 +33,8 @@ export interface HoldOptions {
    * default): none. For builds that show an action's output only when it ends.
    */
   waitedLineAfterMs?: number;
+  /** The status when the lock stayed busy until the timeout (flock's -E). Default: FAILURE_STATUS. */
+  conflictStatus?: number;
 }
 
 /**
@@ -100,8 +102,19 @@ export async function holdWhile(
           registration.set('waiting');
           record.heldBy = holdersNow(lockfile);
           stopNotices = startNotices(lockfile, mode, o.noticeAfterMs ?? DEFAULT_NOTICE_AFTER_MS, log);
+          if (log.enabled('info'))
+            log.info(`waiting for ${article(mode)} ${mode} lock: ${describeHeldBy(record.heldBy)}`, {
+              lockfile,
+              mode,
+              holders: record.heldBy,
+            });
         }
-        log.debug(`lock busy, attempt ${attempt} after ${formatDuration(waited)}`, { lockfile, mode });
+        log.debug(`lock busy, attempt ${attempt} after ${formatDuration(waited)}`, {
+          lockfile,
+          mode,
+          attempt,
+          waitedMs: Math.round(waited),
+        });
       },
     });
   } catch (err) {
@@ -116,7 +129,7 @@ export async function holdWhile(
     waitedLine(o, record, Date.now());
     if (err instanceof LockTimeoutError) {
       log.error(timeoutMessage(err, lockfile, record, o.timeoutMs === 0));
-      return FAILURE_STATUS;
+      return o.conflictStatus ?? FAILURE_STATUS;
     }
     if (err instanceof LockError) {
       log.error(err.message);
@@ -131,6 +144,10 @@ export async function holdWhile(
     stopNotices?.();
   }
   record.granted = Date.now();
+  if (log.enabled('info')) {
+    const waitedMs = record.granted - record.asked;
+    log.info(`acquired ${article(mode)} ${mode} lock after ${formatDuration(waitedMs)}`, { lockfile, mode, waitedMs });
+  }
   if (log.enabled('debug'))
     log.debug(`${mode} lock taken with ${platform.lockBackend()}; running ${JSON.stringify(o.command)}`, { lockfile });
   // The command first; the bookkeeping below can wait the millisecond it takes.
@@ -151,7 +168,15 @@ export async function holdWhile(
     lock.release();
     record.outcome = 'ran';
     logEvent();
+    if (log.enabled('info')) {
+      const heldMs = record.released - record.granted;
+      log.info(`released the ${mode} lock after holding it ${formatDuration(heldMs)}`, { lockfile, mode, heldMs });
+    }
   }
+}
+
+function article(mode: LockMode): string {
+  return mode === 'exclusive' ? 'an' : 'a';
 }
 
 /** The holders (and a writer waiting ahead) when this runner first found the lock busy, for the event log. */

@@ -266,7 +266,8 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerArgs | 'help' {
     if (noticeAfterMs === undefined)
       throw new UsageError(`argument --notice-after: ${notADuration(values.noticeAfter)}`);
   }
-  const logLevel = values.logLevel as LogLevel | undefined;
+  // Without regard to case, as run reads it.
+  const logLevel = values.logLevel?.toLowerCase() as LogLevel | undefined;
   if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel))
     throw new UsageError(
       `argument --log-level: invalid choice ${quote(logLevel)} (choose from ${LOG_LEVELS.join(', ')})`,

@@ -1,0 +1,185 @@
+import * as assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { CLI, IS_WINDOWS, NODE } from '../support/paths';
+import { exited, run, runCli, tmpDir, waitForLine } from '../support/procs';
+import type { Result } from '../support/procs';
+
+const HAVE_FLOCK = !IS_WINDOWS && spawnSync('flock', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/** A holder of the lock in another process: flock(1) where there is one, else piplock itself. */
+async function holdExclusive(lockfile: string): Promise<ChildProcess> {
+  const hold =
+    "process.stdout.write('held\\n'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));";
+  const child = HAVE_FLOCK
+    ? spawn('flock', ['-x', lockfile, NODE, '-e', hold], { stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn(NODE, [CLI, '--lockfile', lockfile, '-x', '--', NODE, '-e', hold], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+  await waitForLine(child, /^held/);
+  return child;
+}
+
+// flock(1) options and what piplock answers to them: [args before the command, the command, status free, status busy].
+const CASES: [string[], string, number, number][] = [
+  [['-n'], 'exit 3', 3, 1],
+  [['-n', '-E', '42'], 'exit 3', 3, 42],
+  [['-x', '-n', '-E', '9'], 'exit 0', 0, 9],
+  [['-s', '-n'], 'exit 4', 4, 1],
+  [['-w', '0.3', '-E', '7'], 'exit 0', 0, 7],
+  [['--nonblock', '--conflict-exit-code', '5'], 'exit 2', 2, 5],
+];
+
+describe('flock(1) conventions for run: -s -x -n -w -E -c, --verbose', function () {
+  for (const [opts, command, free, busy] of CASES) {
+    it(`${opts.join(' ')} -c '${command}': ${free} when free, ${busy} when busy${HAVE_FLOCK ? ', as flock(1) answers' : ''}`, async function () {
+      const lockfile = path.join(tmpDir(), 'pip.lock');
+      const ours = (): Promise<Result> => runCli([...opts, '--lockfile', lockfile, '-c', command]);
+      const theirs = (): Promise<Result> => run('flock', [...opts, lockfile, '-c', command]);
+      const a = await ours();
+      assert.equal(a.status, free, `piplock, lock free: ${a.stderr}`);
+      if (HAVE_FLOCK) assert.equal((await theirs()).status, free, 'flock(1), lock free');
+      const holder = await holdExclusive(lockfile);
+      try {
+        const b = await ours();
+        assert.equal(b.status, busy, `piplock, lock busy: ${b.stderr}`);
+        assert.match(b.stderr, /^piplock: error: (busy: cannot take|timed out after)/);
+        if (HAVE_FLOCK) assert.equal((await theirs()).status, busy, 'flock(1), lock busy');
+      } finally {
+        holder.stdin!.end();
+        await exited(holder);
+      }
+    });
+  }
+
+  it("-c runs its command through the shell, with the shell's own syntax", async function () {
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const r = await runCli(['--lockfile', lockfile, '-c', IS_WINDOWS ? 'echo one&& echo two' : 'echo one && echo two']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(
+      r.stdout
+        .split(/\r?\n/)
+        .filter(Boolean)
+        .map((l) => l.trim()),
+      ['one', 'two'],
+    );
+  });
+
+  it('-c and a command after -- together, or two modes, or two timeouts, are usage errors', async function () {
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    for (const [args, about] of [
+      [['-c', 'true', '--', 'true'], /either with -c or after '--'/],
+      [['-s', '-x', '--', 'true'], /-s and -x ask for two modes/],
+      [['-n', '-w', '1', '--', 'true'], /-n and -w both set the timeout/],
+      [['-E', '300', '--', 'true'], /'300' is not an exit status/],
+    ] as const) {
+      const r = await runCli(['--lockfile', lockfile, ...args]);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^piplock: error: [^\n]+\n$/);
+      assert.match(r.stderr, about);
+    }
+  });
+
+  it('--verbose says how long taking the lock took', async function () {
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const r = await runCli(['--verbose', '-x', '--lockfile', lockfile, '--', NODE, '-e', '0']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^piplock: took the exclusive lock after \d+(\.\d)? (ms|s)\r?\n$/);
+  });
+});
+
+describe('help, versions and log levels', function () {
+  it('piplock --version --verbose prints what a bug report needs', async function () {
+    const r = await runCli(['--version', '--verbose']);
+    assert.equal(r.status, 0, r.stderr);
+    for (const line of [
+      /^piplock \d+\.\d+\.\d+$/m,
+      /^node v\d+/m,
+      /^platform: (linux|win32|darwin|freebsd)$/m,
+      /^lock: /m,
+      /^compile cache: /m,
+      /^package: /m,
+    ])
+      assert.match(r.stdout, line);
+  });
+
+  it('help python-runner prints what python-runner --help prints; an unknown topic is an error line, status 2', async function () {
+    const a = await runCli(['help', 'python-runner']);
+    const b = await runCli(['python-runner', '--help']);
+    assert.equal(a.status, 0, a.stderr);
+    assert.equal(a.stdout, b.stdout);
+    assert.match(a.stdout, /^Usage: piplock python-runner/);
+    const c = await runCli(['help', 'nosuch']);
+    assert.equal(c.status, 2);
+    assert.match(c.stderr, /^piplock: error: no help for 'nosuch': the subcommands are run, status/);
+  });
+
+  it('run --help shows the defaults and the exit statuses', async function () {
+    const r = await runCli(['run', '--help']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /default: "auto"/);
+    assert.match(r.stdout, /else 30m/);
+    assert.match(r.stdout, /Exit status: the command's/);
+  });
+
+  it('log levels are read without regard to case', async function () {
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const r = await runCli(['--lockfile', lockfile, '--log-level', 'DEBUG', '--', NODE, '-e', '0']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /piplock: debug: shared lock taken/);
+    const slow = await runCli(['--lockfile', lockfile, '--log-level', 'Info', '-x', '--', NODE, '-e', '0']);
+    assert.equal(slow.status, 0, slow.stderr);
+    assert.match(slow.stderr, /piplock: info: acquired an exclusive lock after/);
+  });
+
+  it('with --log-format json, usage errors are JSON lines too', async function () {
+    const r = await runCli(['--log-format', 'json', '--lockfile', 'x.lock', '--mdoe', 'y', '--', 'true']);
+    assert.equal(r.status, 2);
+    const line = JSON.parse(r.stderr) as Record<string, unknown>;
+    assert.equal(line.level, 50);
+    assert.equal(line.name, 'piplock');
+    assert.match(String(line.msg), /unknown option '--mdoe'/);
+  });
+
+  it('JSON log lines of a contended run carry their numbers as fields: lockfile, mode, waitedMs, heldMs, holders, pid', async function () {
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const holder = await holdExclusive(lockfile);
+    const waiter = runCli([
+      '--lockfile',
+      lockfile,
+      '--log-level',
+      'info',
+      '--log-format',
+      'json',
+      '--',
+      NODE,
+      '-e',
+      '0',
+    ]);
+    await new Promise((r) => setTimeout(r, 800));
+    holder.stdin!.end();
+    await exited(holder);
+    const r = await waiter;
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stderr
+      .split(/\r?\n/)
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const byMsg = (re: RegExp): Record<string, unknown> => {
+      const l = lines.find((x) => re.test(String(x.msg)));
+      assert.ok(l, `a line matching ${re}: ${r.stderr}`);
+      return l;
+    };
+    const waiting = byMsg(/^waiting for a shared lock/);
+    assert.equal(waiting.lockfile, path.resolve(lockfile));
+    assert.equal(waiting.mode, 'shared');
+    assert.ok(Array.isArray(waiting.holders), 'holders');
+    const acquired = byMsg(/^acquired a shared lock after/);
+    assert.equal(typeof acquired.waitedMs, 'number');
+    assert.ok((acquired.waitedMs as number) > 0);
+    const released = byMsg(/^released the shared lock after holding it/);
+    assert.equal(typeof released.heldMs, 'number');
+    for (const l of lines) assert.equal(typeof l.pid, 'number');
+  });
+});
