@@ -215,15 +215,19 @@ export function build(onRun = startRun, onPythonRunner = startPythonRunner): Com
       statusArg,
     )
     .option('--verbose', 'say on stderr how long taking the lock took')
-    .option('-c, --command <shell-command>', 'as flock -c: run this through the shell (sh -c; cmd /c on Windows)')
+    .option(
+      '-c, --command <shell-command>',
+      'as flock -c: run this through the shell ($SHELL -c, else /bin/sh -c; cmd /d /s /c on Windows)',
+    )
     .argument('[command...]', 'the command to run, after --')
     .passThroughOptions()
     .addHelpText(
       'after',
       `
-Exit status: the command's; 128+N when it was killed by signal N; 1 (or -E's)
-when the lock was not taken; 2 for a usage error; 126 when the command cannot
-be executed; 127 when it is not found.`,
+Exit status: the command's; 128+N when it was killed by signal N; -E's (default
+1) when the lock stayed busy until the timeout; 1 when the lock could not be
+taken for another reason; 2 for a usage error; 126 when the command cannot be
+executed; 127 when it is not found.`,
     )
     .action(async (command: string[], raw: RunOptions & FlockOptions) => {
       const opts = fromFlockOptions(raw);
@@ -239,16 +243,12 @@ be executed; 127 when it is not found.`,
     .description('list the holders and waiters of a lock file: PID, mode, state, since when, command')
     .argument('<lockfile>', 'the lock file')
     .option('--json', 'machine-readable output')
-    .option(
-      '--watch [interval]',
-      'a live view, redrawn every interval (default 1s) until Ctrl-C: holders, waiters, and whom each waits for',
-    )
-    .action(async (lockfile: string, opts: { json?: boolean; watch?: string | true }) => {
-      let watchMs: number | undefined;
-      if (opts.watch !== undefined) {
-        watchMs = opts.watch === true ? 1000 : parseDuration(opts.watch);
-        if (watchMs === undefined || watchMs <= 0) fail(`--watch: ${notADuration(String(opts.watch))}`, USAGE_STATUS);
-      }
+    .option('--watch', 'a live view until Ctrl-C: holders, waiters, and whom each waits for')
+    .option('--interval <duration>', 'how often --watch redraws (default 1s)', timeoutArg)
+    .action(async (lockfile: string, opts: { json?: boolean; watch?: true; interval?: number }) => {
+      if (opts.interval !== undefined && !opts.watch) fail('--interval goes with --watch', USAGE_STATUS);
+      if (opts.interval !== undefined && opts.interval <= 0) fail('--interval: must be more than 0', USAGE_STATUS);
+      const watchMs = opts.watch ? (opts.interval ?? 1000) : undefined;
       const { execute } = require('./commands/status') as typeof import('./commands/status');
       process.exit(
         await execute({ lockfile, json: opts.json === true, ...(watchMs !== undefined ? { watchMs } : {}) }),

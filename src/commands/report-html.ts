@@ -28,8 +28,8 @@ function escape(s: string): string {
  */
 export function htmlPage(report: Report, records: readonly EventRecord[]): string {
   const placed = place(records);
-  const t0 = Math.min(...placed.map((p) => p.asked));
-  const t1 = Math.max(...placed.map((p) => Math.max(p.holdEnd, p.waitEnd)));
+  const t0 = placed.length ? Math.min(...placed.map((p) => p.asked)) : 0;
+  const t1 = placed.length ? Math.max(...placed.map((p) => Math.max(p.holdEnd, p.waitEnd))) : 0;
   const span = Math.max(1, t1 - t0);
   const x = (t: number): number => LEFT + ((t - t0) / span) * (WIDTH - LEFT - 10);
   const rows = placed.length ? Math.max(...placed.map((p) => p.slot)) + 1 : 0;
@@ -53,7 +53,7 @@ export function htmlPage(report: Report, records: readonly EventRecord[]): strin
     if (r.granted !== undefined) draw('hold', p.waitEnd, p.holdEnd, `held ${formatDuration(p.holdEnd - p.waitEnd)}`);
   }
   const ticks: string[] = [];
-  for (let i = 0; i <= 10; i++) {
+  for (let i = 0; placed.length > 0 && i <= 10; i++) {
     const t = t0 + (span * i) / 10;
     const tx = x(t).toFixed(1);
     ticks.push(

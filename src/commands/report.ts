@@ -4,7 +4,7 @@ import { formatDuration, parseDuration } from '../base/duration';
 import { USAGE_STATUS, UsageError } from '../base/errors';
 import { quoteCommand } from '../base/quote';
 import { quantile } from '../base/stats';
-import { sideDir } from '../../platform';
+import { describeErrno, sideDir } from '../../platform';
 import { EVENTS_FILE, holdOf, readEvents, waitOf } from '../runner/event-log';
 import type { EventHolder, EventRecord } from '../runner/event-log';
 import type { LockMode } from '../../platform';
@@ -54,17 +54,28 @@ export interface Report {
   badLines: number;
 }
 
-/** `--since`: an ISO 8601 time, ms since the epoch, or a duration meaning that long ago ("10m"). */
+const ISO_8601 = /^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?)?$/;
+
+/**
+ * `--since` and `--origin`: an ISO 8601 date or time (local time where it
+ * names no zone), a whole number of seconds (as `date +%s` prints) or of ms
+ * since the epoch, told apart by size, or a duration with its unit, meaning
+ * that long ago (`10m`, `90s`). Anything else is refused.
+ */
 export function parseSince(text: string, now = Date.now()): number {
-  if (/^\d{12,}$/.test(text)) return Number(text);
-  const ago = parseDuration(text);
-  if (ago !== undefined) return now - ago;
-  const t = Date.parse(text);
-  if (Number.isNaN(t))
-    throw new UsageError(
-      `--since: '${text}' is not a time: give an ISO 8601 time, ms since the epoch, or a duration ago (10m)`,
-    );
-  return t;
+  const t = text.trim();
+  if (/^\d+$/.test(t)) {
+    const n = Number(t);
+    return n < 1e11 ? n * 1000 : n;
+  }
+  if (/^(\d+(\.\d+)?|\.\d+)\s*(ms|s|m|h)$/.test(t)) return now - parseDuration(t)!;
+  if (ISO_8601.test(t)) {
+    const ms = Date.parse(t.replace(' ', 'T'));
+    if (!Number.isNaN(ms)) return ms;
+  }
+  throw new UsageError(
+    `'${text}' is not a time: give an ISO 8601 time (2026-12-02T06:30), seconds or ms since the epoch, or a duration ago with its unit (10m)`,
+  );
 }
 
 function iso(t: number): string {
@@ -234,7 +245,7 @@ export function noEventLog(lockfile: string): number {
   fs.writeSync(
     2,
     `piplock: error: no event log for '${lockfile}' (no '${path.join(sideDir(lockfile), EVENTS_FILE)}'): ` +
-      'nothing has taken this lock through piplock, or the path is mistyped\n',
+      'nothing has taken this lock through piplock with the event log on (PIPLOCK_EVENT_LOG, piplock_event_log), or the path is mistyped\n',
   );
   return 1;
 }
@@ -244,16 +255,29 @@ export async function execute(input: ReportInput): Promise<number> {
   const lockfile = path.resolve(input.lockfile);
   let since: number | undefined;
   try {
+    if (input.lockfile === '') throw new UsageError('the lock file is an empty string');
     since = input.since === undefined ? undefined : parseSince(input.since);
   } catch (err) {
-    return usage(err);
+    return usage(
+      err instanceof UsageError && !err.message.startsWith('the lock')
+        ? new UsageError(`--since: ${err.message}`)
+        : err,
+    );
   }
   const { records, bad, files } = recordsSince(lockfile, since);
   if (files.length === 0) return noEventLog(lockfile);
   const report = summarize(lockfile, records, bad, since);
   if (input.html !== undefined) {
     const { htmlPage } = require('./report-html') as typeof import('./report-html');
-    fs.writeFileSync(input.html, htmlPage(report, records));
+    try {
+      fs.writeFileSync(input.html, htmlPage(report, records));
+    } catch (err) {
+      fs.writeSync(
+        2,
+        `piplock: error: cannot write '${input.html}': ${describeErrno((err as NodeJS.ErrnoException).code)}\n`,
+      );
+      return 1;
+    }
   }
   fs.writeSync(1, input.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return 0;

@@ -4,10 +4,10 @@ import { formatDuration, monotonicMs } from '../base/duration';
 import { USAGE_STATUS, UsageError } from '../base/errors';
 import { createLogger } from '../base/log';
 import type { LogFormat, LogLevel } from '../base/log';
-import { modeForCommand } from '../lock/pip';
+import { isPipCommand, modeForCommand } from '../lock/pip';
 import { reportingSpawnErrors, spawnCommand } from '../runner/child';
 import { holdWhile } from '../runner/hold';
-import { envSettings } from './settings';
+import { checkLabel, envSettings } from './settings';
 
 /** The options of `piplock run`. */
 export interface RunOptions {
@@ -27,6 +27,21 @@ export interface RunOptions {
   conflictExitCode?: number;
   /** Say on stderr how long taking the lock took. */
   verbose?: boolean;
+}
+
+/**
+ * The `auto` mode of a `-c` shell command. A shell line can run pip in many
+ * ways (`cd x && pip install`, `VAR=1 python -m pip`, `. venv/bin/activate;
+ * pip ...`) that no reading short of the shell's own can rule out, so any
+ * word that names pip, anywhere in it, makes the lock exclusive: an
+ * exclusive lock too many costs only time, a shared one too many breaks the
+ * build.
+ */
+export function shellCommandMode(line: string): LockMode {
+  const words = line.split(/[\s;&|()<>`'"]+/).filter(Boolean);
+  if (words.some((w) => isPipCommand([w]))) return 'exclusive';
+  for (let i = 0; i < words.length; i++) if (isPipCommand(words.slice(i))) return 'exclusive';
+  return 'shared';
 }
 
 /** How the shell runs `-c COMMAND`: $SHELL -c as flock(1) does, else /bin/sh; cmd.exe /d /s /c on Windows. */
@@ -49,6 +64,7 @@ export interface RunInput {
 export async function execute({ command, options: opts }: RunInput): Promise<number> {
   let env;
   try {
+    checkLabel(opts.label);
     env = envSettings();
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
@@ -58,15 +74,15 @@ export async function execute({ command, options: opts }: RunInput): Promise<num
   const log = createLogger(opts.logLevel ?? env.logLevel ?? 'warn', opts.logFormat);
   const shell = opts.shellCommand === undefined ? undefined : shellArgv(opts.shellCommand);
   const argv = shell?.argv ?? command;
-  // -c 'pip install ...' is read as the shell would run it: its words, for the pip rule.
   const mode: LockMode =
-    opts.mode !== 'auto' ? opts.mode : modeForCommand(shell ? opts.shellCommand!.trim().split(/\s+/) : command);
+    opts.mode !== 'auto' ? opts.mode : shell ? shellCommandMode(opts.shellCommand!) : modeForCommand(command);
   const [cmd, ...args] = argv as [string, ...string[]];
   const hold = {
     lockfile: opts.lockfile,
     mode,
     timeoutMs: opts.timeout ?? env.timeoutMs,
-    noticeAfterMs: opts.noticeAfter ?? env.noticeAfterMs,
+    // PIPLOCK_NOTICE_AFTER=0 turns the notice off, as the GN build arg does; --notice-after 0 gives it at once.
+    noticeAfterMs: opts.noticeAfter ?? (env.noticeAfterMs === 0 ? Infinity : env.noticeAfterMs),
     command: argv,
     log,
     ...(opts.label !== undefined ? { label: opts.label } : {}),

@@ -42,3 +42,12 @@ export function envSettings(env: NodeJS.ProcessEnv = process.env): EnvSettings {
   }
   return out;
 }
+
+/** A label is shown on terminals and written in one-line messages: no control characters. */
+export function checkLabel(label: string | undefined): void {
+  if (label === undefined) return;
+  for (let i = 0; i < label.length; i++) {
+    const c = label.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) throw new UsageError(`--label: ${quoteValue(label)} has a control character`);
+  }
+}

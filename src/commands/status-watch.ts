@@ -46,22 +46,49 @@ export function snapshot(lockfile: string, now = Date.now()): string {
 export function watch(lockfile: string, intervalMs: number): Promise<number> {
   const tty = process.stdout.isTTY === true;
   return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined = undefined;
+    const write = (text: string): boolean => {
+      try {
+        fs.writeSync(1, text);
+        return true;
+      } catch (err) {
+        // A reader that went away (`| head`) ends the view; anything else is one line.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EPIPE') fs.writeSync(2, `piplock: error: cannot write the view: ${code ?? String(err)}\n`);
+        stop(code === 'EPIPE' ? 0 : 1);
+        return false;
+      }
+    };
     const draw = (): void => {
       const view = snapshot(lockfile);
-      // Home, the view, then clear what the last, longer view left below.
-      fs.writeSync(1, tty ? `\x1b[H${view.replace(/\n/g, '\x1b[K\n')}\x1b[J` : `${view}\n`);
+      // On a terminal: the whole view in the alternate screen, clipped to its size, redrawn from the top.
+      if (!tty) return void write(`${view}\n`);
+      const cols = process.stdout.columns || 80;
+      const rows = process.stdout.rows || 24;
+      const lines = view
+        .split('\n')
+        .slice(0, rows - 1)
+        .map((l) => l.slice(0, cols));
+      write(`\x1b[H${lines.join('\x1b[K\n')}\x1b[K\x1b[J`);
     };
-    if (tty) fs.writeSync(1, '\x1b[?25l\x1b[2J');
+    const stop = (status = 0): void => {
+      if (timer) clearInterval(timer);
+      if (tty) {
+        try {
+          fs.writeSync(1, '\x1b[?25h\x1b[?1049l');
+        } catch {
+          // the terminal went away
+        }
+      }
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(status);
+    };
+    const onSignal = (): void => stop(0);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    if (tty && !write('\x1b[?1049h\x1b[?25l\x1b[2J')) return;
     draw();
-    const timer = setInterval(draw, intervalMs);
-    const stop = (): void => {
-      clearInterval(timer);
-      if (tty) fs.writeSync(1, '\x1b[?25h');
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(0);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    timer = setInterval(draw, intervalMs);
   });
 }

@@ -21,12 +21,14 @@ export function place(records: readonly EventRecord[]): Placed[] {
   const slotEnds: number[] = [];
   const out: Placed[] = [];
   for (const record of [...records].sort((a, b) => a.asked - b.asked)) {
-    const waitEnd = record.asked + waitOf(record);
+    // One that never waited starts where it was granted: its few ms before that are no wait and no hold.
+    const asked = record.heldBy === undefined ? (record.granted ?? record.asked) : record.asked;
+    const waitEnd = asked + waitOf(record);
     const holdEnd = record.granted !== undefined && record.released !== undefined ? record.released : waitEnd;
-    let slot = slotEnds.findIndex((end) => end <= record.asked);
+    let slot = slotEnds.findIndex((end) => end <= asked);
     if (slot < 0) slot = slotEnds.length;
     slotEnds[slot] = Math.max(holdEnd, waitEnd);
-    out.push({ record, slot, asked: record.asked, waitEnd, holdEnd });
+    out.push({ record, slot, asked, waitEnd, holdEnd });
   }
   return out;
 }

@@ -1,5 +1,7 @@
 import fs = require('node:fs');
 import path = require('node:path');
+import { describeErrno } from '../../platform';
+import { UsageError } from '../base/errors';
 import { noEventLog, parseSince, recordsSince, usage } from './report';
 import { place, shownName } from './timeline';
 
@@ -94,15 +96,30 @@ export async function execute(input: TraceInput): Promise<number> {
   let since: number | undefined;
   let origin = 0;
   try {
+    if (input.lockfile === '') throw new UsageError('the lock file is an empty string');
     since = input.since === undefined ? undefined : parseSince(input.since);
+  } catch (err) {
+    return usage(
+      err instanceof UsageError && !err.message.startsWith('the lock')
+        ? new UsageError(`--since: ${err.message}`)
+        : err,
+    );
+  }
+  try {
     if (input.origin !== undefined) origin = parseSince(input.origin);
   } catch (err) {
-    return usage(err);
+    return usage(err instanceof UsageError ? new UsageError(`--origin: ${err.message}`) : err);
   }
   const { records, files } = recordsSince(lockfile, since);
   if (files.length === 0) return noEventLog(lockfile);
   const text = `${JSON.stringify(traceEvents(lockfile, records, origin))}\n`;
-  if (input.output !== undefined) fs.writeFileSync(input.output, text);
-  else fs.writeSync(1, text);
+  try {
+    if (input.output !== undefined) fs.writeFileSync(input.output, text);
+    else fs.writeSync(1, text);
+  } catch (err) {
+    const where = input.output === undefined ? 'stdout' : `'${input.output}'`;
+    fs.writeSync(2, `piplock: error: cannot write ${where}: ${describeErrno((err as NodeJS.ErrnoException).code)}\n`);
+    return 1;
+  }
   return 0;
 }

@@ -63,7 +63,17 @@ export function eventLogEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.PIPLOCK_EVENT_LOG !== '0';
 }
 
-function shortened(record: EventRecord): string {
+/** `https://user:secret@host` as `https://user:****@host`, as pip shows an index URL: the log outlives the build. */
+function redacted(argv: readonly string[]): string[] {
+  return argv.map((a) => a.replace(/(\w+:\/\/[^/\s:@]*):[^/\s@]*@/g, '$1:****@'));
+}
+
+function shortened(full: EventRecord): string {
+  const record: EventRecord = {
+    ...full,
+    command: redacted(full.command),
+    ...(full.heldBy ? { heldBy: full.heldBy.map((h) => ({ ...h, command: redacted(h.command) })) } : {}),
+  };
   let line = JSON.stringify(record);
   if (Buffer.byteLength(line) <= MAX_RECORD_BYTES) return line;
   const cut = (argv: string[]): string[] =>
@@ -110,7 +120,11 @@ export function appendEvent(lockfile: string, record: EventRecord, onFailure: (m
   } catch (err) {
     onFailure(`the event log will miss this action: cannot write '${file}': ${describeErrno(errCode(err))}`);
   } finally {
-    fs.closeSync(fd);
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // written or not, the action goes on
+    }
   }
 }
 

@@ -155,8 +155,8 @@ export async function holdWhile(
   registration.set('holding');
   // A lock file deleted or replaced while held would let newcomers in: notice it, say so, and lock the new file too.
   const stopWatch = watchLockFile(lock, lockfile, (message) => log.warn(message, { lockfile }));
-  waitedLine(o, record, record.granted);
   try {
+    waitedLine(o, record, record.granted);
     const status = await running;
     record.status = status;
     return status;
@@ -213,16 +213,21 @@ function describeHeldBy(heldBy: EventHolder[] | undefined): string {
 }
 
 /**
- * A timeout names who held the lock when the wait began, as the waiting
- * notice does; a single try (--timeout 0) says who holds it now.
+ * A timeout names who holds the lock now, as the waiting notice does, and who
+ * held it when the wait began where that was someone else; a single try
+ * (--timeout 0) says who holds it.
  */
 function timeoutMessage(err: LockTimeoutError, lockfile: string, record: EventRecord, once: boolean): string {
+  const { describeHolders, lockStatus } = require('./holders') as typeof import('./holders');
+  const now = describeHolders(lockfile);
   if (once) {
-    const { describeHolders } = require('./holders') as typeof import('./holders');
     const mode = err.mode === 'exclusive' ? 'an exclusive' : 'a shared';
-    return `busy: cannot take ${mode} lock on '${lockfile}' without waiting; ${describeHolders(lockfile)}`;
+    return `busy: cannot take ${mode} lock on '${lockfile}' without waiting; ${now}`;
   }
-  return `${err.message}; when the wait began it was ${describeHeldBy(record.heldBy)}`;
+  const pidsNow = new Set(lockStatus(lockfile).map((e) => e.pid));
+  const earlier = record.heldBy?.filter((h) => !pidsNow.has(h.pid)) ?? [];
+  const before = earlier.length > 0 ? `; when the wait began it was ${describeHeldBy(record.heldBy)}` : '';
+  return `${err.message}; ${now}${before}`;
 }
 
 /** python-runner's line after a long wait: ninja shows an action's output only when it ends. */
@@ -231,8 +236,12 @@ function waitedLine(o: HoldOptions, record: EventRecord, now: number): void {
   if (!(waited >= (o.waitedLineAfterMs ?? Infinity)) || record.heldBy === undefined) return;
   const who = o.label ?? `PID ${process.pid}`;
   const fs = require('node:fs') as typeof import('node:fs');
-  fs.writeSync(
-    2,
-    `piplock: ${who} waited ${formatDuration(waited)} for the pip lock (${describeHeldBy(record.heldBy)})\n`,
-  );
+  try {
+    fs.writeSync(
+      2,
+      `piplock: ${who} waited ${formatDuration(waited)} for the pip lock (${describeHeldBy(record.heldBy)})\n`,
+    );
+  } catch {
+    // a closed stderr must not cost the action
+  }
 }

@@ -81,6 +81,21 @@ describe('flock(1) conventions for run: -s -x -n -w -E -c, --verbose', function 
     }
   });
 
+  it('-c in auto mode takes the exclusive lock when pip appears anywhere in the shell line', async function () {
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    for (const [line, mode] of [
+      ['cd . && pip --version > /dev/null; true', 'exclusive'],
+      ['PIP_NO_INDEX=1 python3 -m pip --version || true', 'exclusive'],
+      ['. ./venv/bin/activate 2>/dev/null; pip3.11 install x || true', 'exclusive'],
+      ['echo hello && python3 -c pass || true', 'shared'],
+    ] as const) {
+      const r = await runCli(['--verbose', '--lockfile', lockfile, '-c', IS_WINDOWS ? 'exit 0' : line]);
+      if (IS_WINDOWS) continue; // the reading of the line is the same code on every OS; cmd.exe has other syntax
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`took the ${mode} lock`), line);
+    }
+  });
+
   it('--verbose says how long taking the lock took', async function () {
     const lockfile = path.join(tmpDir(), 'pip.lock');
     const r = await runCli(['--verbose', '-x', '--lockfile', lockfile, '--', NODE, '-e', '0']);

@@ -5,7 +5,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sideDir } from '../../platform';
 import { COLOURS } from '../../src/commands/report-html';
+import { parseSince } from '../../src/commands/report';
 import type { Report } from '../../src/commands/report';
+import { UsageError } from '../../src/base/errors';
 import type { TraceEvent } from '../../src/commands/trace';
 import { CLI, IS_WINDOWS, NODE } from '../support/paths';
 import { countBlobs, decodePng } from '../support/png';
@@ -62,6 +64,19 @@ async function contendedBuild(dir: string): Promise<{ lockfile: string; importer
   assert.equal((await exited(pip)).code, 0);
   return { lockfile, importers: await Promise.all(importers) };
 }
+
+describe('report --since and trace --origin: what a time is', function () {
+  it('takes ISO 8601, seconds or ms since the epoch, and durations with a unit; refuses the rest', function () {
+    const now = Date.parse('2026-12-02T06:00:00Z');
+    assert.equal(parseSince('2026-12-02T05:00:00Z', now), Date.parse('2026-12-02T05:00:00Z'));
+    assert.equal(parseSince('1700000000', now), 1_700_000_000_000, 'date +%s: seconds');
+    assert.equal(parseSince('1796191231068', now), 1_796_191_231_068, 'ms since the epoch');
+    assert.equal(parseSince('10m', now), now - 600_000);
+    assert.equal(parseSince('90s', now), now - 90_000);
+    for (const bad of ['0.5', 'Dec 2', '1 2', '1764657713257.5', 'yesterday', '', '10 minutes'])
+      assert.throws(() => parseSince(bad, now), UsageError, bad);
+  });
+});
 
 describe('seeing the lock after a build: report, trace and the waited line', function () {
   let dir: string;
@@ -160,7 +175,7 @@ describe('seeing the lock after a build: report, trace and the waited line', fun
       for (let i = 1; i < list.length; i++)
         assert.ok(list[i]!.ts! >= list[i - 1]!.ts! + list[i - 1]!.dur!, 'spans overlap');
     }
-    const origin = await runCli(['trace', '--origin', String(spans[0]!.ts! / 1000), lockfile]);
+    const origin = await runCli(['trace', '--origin', String(Math.floor(spans[0]!.ts! / 1000)), lockfile]);
     const shifted = (JSON.parse(origin.stdout) as { traceEvents: TraceEvent[] }).traceEvents.filter(
       (e) => e.ph === 'X',
     );
@@ -215,6 +230,30 @@ describe('seeing the lock after a build: report, trace and the waited line', fun
     assert.equal(countBlobs(img, hex(COLOURS['hold shared'])) - 1, 4, 'four shared holds drawn');
     assert.equal(countBlobs(img, hex(COLOURS['wait shared'])) - 1, 3, 'three shared waits drawn');
     assert.equal(countBlobs(img, hex(COLOURS['wait exclusive'])) - 1, 0, 'no exclusive wait');
+  });
+
+  it('report --html of no acquisitions writes a page with no NaN in it', async function () {
+    const html = path.join(dir, 'empty.html');
+    const r = await runCli(['report', '--since', '2099-01-01', '--html', html, lockfile]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /no acquisitions recorded/);
+    assert.doesNotMatch(fs.readFileSync(html, 'utf8'), /NaN/);
+  });
+
+  it('keeps no password of a URL in the log', async function () {
+    const r = await runCli([
+      '--lockfile',
+      lockfile,
+      '--',
+      NODE,
+      '-e',
+      '0',
+      'https://__token__:s3cret@example.invalid/simple',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const log = fs.readFileSync(path.join(sideDir(lockfile), 'events.jsonl'), 'utf8');
+    assert.doesNotMatch(log, /s3cret/);
+    assert.match(log, /https:\/\/__token__:\*\*\*\*@example\.invalid\/simple/);
   });
 
   it('report and trace of a lock with no event log are an error, not an empty report', async function () {

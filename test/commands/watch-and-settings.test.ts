@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { sideDir } from '../../platform';
 import { check } from '../../src/index';
 import { CLI, IS_WINDOWS, NODE } from '../support/paths';
-import { exited, runCli, tmpDir, waitForLine } from '../support/procs';
+import { exited, run, runCli, tmpDir, waitForLine } from '../support/procs';
 
 const HOLD = "process.stdout.write('held\\n'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));";
 
@@ -59,7 +59,9 @@ describe('seeing the lock live: status --watch and check()', function () {
     const pip = await startRunner(lockfile, 'exclusive', '//:pip_install');
     const waiter = runCli(['--lockfile', lockfile, '--mode', 'shared', '--label', '//pkg:gen', '--', NODE, '-e', '0']);
     await waitingEntries(lockfile, 1);
-    const watch = spawn(NODE, [CLI, 'status', '--watch', '200ms', lockfile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const watch = spawn(NODE, [CLI, 'status', '--watch', '--interval', '200ms', lockfile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     watch.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     try {
@@ -139,5 +141,29 @@ describe('seeing the lock live: status --watch and check()', function () {
     });
     assert.equal(quiet.stderr, '', 'the flag wins over the variable');
     assert.ok(fs.existsSync(sideDir(lockfile)));
+  });
+
+  it('status --watch ends with status 0, and no stack trace, when its reader goes away (| head)', async function () {
+    if (IS_WINDOWS) {
+      console.log('      pending: Windows Node cannot write to a pipe of the Wine lane');
+      this.skip();
+    }
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const r = await run('sh', [
+      '-c',
+      `"$0" "$1" status --watch --interval 50ms "$2" | head -n 1; echo "status \${PIPESTATUS:-$?}"`,
+      NODE,
+      CLI,
+      lockfile,
+    ]);
+    assert.doesNotMatch(r.stderr, /EPIPE|\n\s+at /, r.stderr);
+    assert.match(r.stdout, /no holders, no waiters/);
+  });
+
+  it('a --label with a control character is a usage error', async function () {
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const r = await runCli(['--lockfile', lockfile, '--label', '//:a\nb', '--', NODE, '-e', '0']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^piplock: error: --label: "\/\/:a\\nb" has a control character\r?\n$/);
   });
 });

@@ -82,7 +82,7 @@ describe('the event log', function () {
       assert.equal(r.status, 1);
       assert.match(
         r.stderr,
-        /^piplock: error: timed out after .* waiting for a shared lock on '.*'; when the wait began it was held by \/\/:pip_install, PID \d+\n$/,
+        /^piplock: error: timed out after .* waiting for a shared lock on '.*'; held by \/\/:pip_install \(PID \d+\) \(exclusive, [^\n]+\r?\n$/,
       );
       const once = await runCli(['--lockfile', lockfile, '--mode', 'shared', '--timeout', '0', '--', NODE, '-e', '0']);
       assert.equal(once.status, 1);

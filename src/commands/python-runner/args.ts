@@ -129,13 +129,13 @@ const SPECS: Record<string, Spec> = {
     key: 'timeout',
     value: true,
     metavar: 'DURATION',
-    help: 'give up waiting for the lock after this long (default 30m)',
+    help: 'give up waiting for the lock after this long (default $PIPLOCK_TIMEOUT, else 30m)',
   },
   '--log-level': {
     key: 'logLevel',
     value: true,
     metavar: 'LEVEL',
-    help: `${LOG_LEVELS.join(', ')} (default warn; debug shows the command run)`,
+    help: `${LOG_LEVELS.join(', ')}, in any case (default $PIPLOCK_LOG_LEVEL, else warn; debug shows the command run)`,
   },
   '--label': {
     key: 'label',
@@ -147,7 +147,7 @@ const SPECS: Record<string, Spec> = {
     key: 'noticeAfter',
     value: true,
     metavar: 'DURATION',
-    help: 'after waiting this long, add one line to the output saying for whom (default 10s; 0 never)',
+    help: 'after waiting this long, add one line to the output saying for whom (default $PIPLOCK_NOTICE_AFTER, else 10s; 0 never)',
   },
   '--no-event-log': {
     key: 'noEventLog',

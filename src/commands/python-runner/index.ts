@@ -2,7 +2,7 @@ import fs = require('node:fs');
 import { USAGE_STATUS, UsageError } from '../../base/errors';
 import { createLogger } from '../../base/log';
 import { HELP, parseRunnerArgs } from './args';
-import { envSettings } from '../settings';
+import { checkLabel, envSettings } from '../settings';
 import { performAction } from './action';
 
 /** python-runner's waited line comes after 10 s of waiting, unless --notice-after or PIPLOCK_NOTICE_AFTER say otherwise. */
@@ -14,6 +14,7 @@ export async function execute(argv: readonly string[]): Promise<number> {
   let env;
   try {
     args = parseRunnerArgs(argv);
+    if (args !== 'help') checkLabel(args.label);
     env = envSettings();
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
