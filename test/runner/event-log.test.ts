@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { sideDir } from '../../platform';
 import { appendEvent, EVENTS_FILE, MAX_LOG_BYTES, readEvents, ROTATED_FILE } from '../../src/runner/event-log';
 import type { EventRecord } from '../../src/runner/event-log';
-import { CLI, IS_WINDOWS, NODE } from '../support/paths';
+import { CLI, IS_WINDOWS, NODE, supportScript } from '../support/paths';
 import { exited, runCli, tmpDir, waitForLine } from '../support/procs';
 
 const HOLD = "process.stdout.write('held\\n'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));";
@@ -141,6 +141,26 @@ describe('the event log', function () {
       'no stray and no repeated record',
     );
     assert.ok(records.every((r) => r.outcome === 'ran' && r.status === 0));
+  });
+
+  it('never interleaves or loses records: 32 processes appending 200 records each, all at once', async function () {
+    this.timeout(180_000);
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    fs.mkdirSync(sideDir(lockfile));
+    const N = 32;
+    const EACH = 200;
+    const kids = Array.from({ length: N }, (_, i) =>
+      spawn(NODE, [supportScript('programs/appender.js'), lockfile, String(EACH), String(i)], { stdio: 'ignore' }),
+    );
+    const ends = await Promise.all(kids.map((k) => exited(k)));
+    assert.ok(
+      ends.every((e) => e.code === 0),
+      `appenders: ${JSON.stringify(ends)}`,
+    );
+    const records = lines(lockfile);
+    const labels = new Set(records.map((r) => r.label));
+    assert.equal(records.length, N * EACH, `${N * EACH} records, none lost or torn`);
+    assert.equal(labels.size, N * EACH, 'each record once');
   });
 
   it('never stops an action: where the log cannot be written, one warning and the command runs', async function () {

@@ -22,6 +22,8 @@ export const SABOTAGE_SWITCHES = [
   'nolongpath',
   /** flock(1) stands in for the runner in the signal and daemon tests (Linux). */
   'flock-runner',
+  /** The appender processes write the event log at the size they read, without O_APPEND. */
+  'noappend',
 ] as const;
 
 export type Sabotage = (typeof SABOTAGE_SWITCHES)[number];
