@@ -259,10 +259,10 @@ export const windows: Platform = {
   fileIdentity: (file) => pathIdentity(file, false),
   canonicalPath,
   // Named after the file the caller has open, or else the file at the path, created if missing, as the lock try would.
-  openGate: (lockfile, identity) => new WindowsGate(lockfile, identity ?? gateIdentity(lockfile)),
+  openGate: (lockfile, identity) => new WindowsGate(lockfile, identity ?? gateIdentity(lockfile), win32Name(lockfile)),
   listenForRelease(lockfile) {
     const id = releaseIdentity(lockfile);
-    return new WindowsReleaseWaiter(id === undefined ? undefined : objectName(id, 'release'));
+    return new WindowsReleaseWaiter(win32Name(lockfile), id === undefined ? undefined : objectName(id, 'release'));
   },
   signalRelease(lockfile) {
     try {
