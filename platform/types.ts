@@ -171,6 +171,8 @@ export interface SpawnPlatform {
   readonly outliveSignals: readonly NodeJS.Signals[];
   /** The Python interpreters to try, in order, when none is chosen (Windows: the py launcher first). */
   readonly defaultPythons: readonly (readonly string[])[];
+  /** What to add to "command not found" where the OS searches PATH its own way (Windows: not with PATHEXT). */
+  readonly notFoundHint?: string;
 }
 
 export interface Platform extends LockPlatform, ProcessPlatform, SpawnPlatform {

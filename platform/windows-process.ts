@@ -74,7 +74,25 @@ export function armSpawnGuard(): (() => void) | undefined {
   return () => void k.setJobLimitFlags(job, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK);
 }
 
+/**
+ * A batch file runs only under cmd.exe, which parses its command line again
+ * with its own rules, which no quoting of the arguments for CreateProcess
+ * survives: Node refuses it without a shell (spawn EINVAL, since
+ * CVE-2024-27980), and Node 20 before that ran it with the arguments open to
+ * cmd.exe. Refused before the spawn, with the way to run it on purpose.
+ */
+const BATCH_FILE = /\.(bat|cmd)[. ]*$/i;
+
+/** libuv's PATH search tries `.com` and `.exe` only: `npm` is not found where only `npm.cmd` is. */
+export const NOT_FOUND_HINT =
+  " (Windows searches PATH for NAME.com and NAME.exe only, not PATHEXT's other extensions: a .cmd or .bat runs as 'cmd /c NAME ...')";
+
 export function guardedSpawnPlan(command: string, args: readonly string[], options: { detached?: boolean }): SpawnPlan {
+  if (BATCH_FILE.test(command)) {
+    return {
+      refused: `cannot execute '${command}': a batch file runs only under cmd.exe, which parses its arguments again; run it as 'cmd /c ${command} ...' if they are safe for cmd`,
+    };
+  }
   // libuv puts every non-detached child in a kill-on-close job of the runner's; the guard covers the moment before it does.
   const spawned = options.detached ? undefined : armSpawnGuard();
   return { command, args: [...args], spawned: spawned ?? (() => {}) };

@@ -10,7 +10,7 @@ import { kernel32 } from './kernel32';
 import { resolvedPath } from './paths';
 import { objectName, setReleaseEvent, WindowsGate, WindowsReleaseWaiter } from './windows-objects';
 import { walkUp } from './ancestry';
-import { guardedSpawnPlan, processCreationTime } from './windows-process';
+import { guardedSpawnPlan, NOT_FOUND_HINT, processCreationTime } from './windows-process';
 import { sameIdentity } from './types';
 import type { FileIdentity, LockHandle, LockMode, Platform } from './types';
 
@@ -332,6 +332,7 @@ export const windows: Platform = {
   kernelLockHolders: () => [],
   prepareSpawn: () => {},
   spawnPlan: guardedSpawnPlan,
+  notFoundHint: NOT_FOUND_HINT,
   // A console Ctrl-C or Ctrl-Break already reaches the command; forwarding would kill it outright.
   forwardSignals: [],
   outliveSignals: ['SIGINT', 'SIGBREAK', 'SIGHUP'],
