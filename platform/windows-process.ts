@@ -29,12 +29,13 @@ export function processCreationTime(pid: number): string | undefined {
 }
 
 /*
- * The spawn guard. libuv starts a child suspended, puts it in the runner's
- * kill-on-close job, and only then resumes it. A runner killed between those
- * steps leaves the child suspended for good: it never runs, but it holds the
- * runner's stdio handles, so a build reading the action's output waits
- * forever. Under Wine that window is tens of milliseconds wide; on Windows it
- * is short, not absent.
+ * The spawn guard. libuv creates a child that is not detached running (it
+ * creates only detached children suspended, since 1.47, and none before),
+ * and then puts it in the runner's kill-on-close job. A runner killed between
+ * those steps leaves the child running outside any job of the runner's: it
+ * runs on unlocked, and holds the runner's stdio handles, so a build reading
+ * the action's output waits for it. Under Wine that window is tens of
+ * milliseconds wide; on Windows it is short, not absent.
  *
  * The guard closes it: just before spawning, the runner joins a kill-on-close
  * job of its own, so that the child is born inside it; once spawn() has
