@@ -193,6 +193,7 @@ export function kernel32(): Kernel32 {
   const jobLimitsSize = koffi.sizeof(JOBOBJECT_EXTENDED_LIMIT_INFORMATION);
   const ntdll = koffi.load('ntdll.dll');
   const rtlGetLastNtStatus = ntdll.func('__stdcall', 'RtlGetLastNtStatus', 'uint32_t', []) as unknown as () => number;
+  let advapi32: ReturnType<typeof koffi.load> | undefined;
   let getNamedSecurityInfo: ((...a: unknown[]) => number) | undefined;
   let toSddl: ((...a: unknown[]) => number) | undefined;
   let convertSddl: ((sddl: string, revision: number, sd: unknown[], size: null) => number) | undefined;
@@ -290,7 +291,7 @@ export function kernel32(): Kernel32 {
     },
     fileSecurity(file) {
       try {
-        const advapi32 = koffi.load('advapi32.dll');
+        advapi32 ??= koffi.load('advapi32.dll');
         const out = ['_Out_ void **', '_Out_ void **', '_Out_ void **', '_Out_ void **', '_Out_ void **'];
         getNamedSecurityInfo ??= advapi32.func('__stdcall', 'GetNamedSecurityInfoW', 'uint32_t', [
           'str16',

@@ -29,10 +29,14 @@ export function objectName(id: FileIdentity, kind: 'gate' | 'release'): string {
   return `piplock-${kind}-${id.dev.toString(16)}-${id.ino.toString(16)}`;
 }
 
+const fileSecurity = new Map<string, string | undefined>();
+
 /** Who may open the objects of the lock file named `file` (as CreateFileW takes it): see objectSddl(). */
 function securityAttributes(file: string, rights: number): SecurityAttributes {
   const k = kernel32();
-  const sd = k.securityDescriptor(objectSddl(k.fileSecurity(file), rights));
+  // Read once per lock file and process: its gate and its release event ask for it in turn.
+  if (!fileSecurity.has(file)) fileSecurity.set(file, k.fileSecurity(file));
+  const sd = k.securityDescriptor(objectSddl(fileSecurity.get(file), rights));
   return sd === undefined ? null : { nLength: k.SECURITY_ATTRIBUTES_SIZE, lpSecurityDescriptor: sd, bInheritHandle: 0 };
 }
 
