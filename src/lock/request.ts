@@ -1,4 +1,4 @@
-import { platform, sameIdentity } from '../../platform';
+import { platform } from '../../platform';
 import type { Gate, LockErrorReason, LockHandle, LockMode } from '../../platform';
 import { LockError } from '../base/errors';
 import { Lock } from './lock';
@@ -11,16 +11,6 @@ import { Lock } from './lock';
 export type WarningKind = 'side-files' | 'gate';
 
 export type TryResult = { lock: Lock } | { busy: true; transient?: LockError; atGate?: boolean };
-
-function sameFile(handle: LockHandle, path: string): boolean {
-  let now;
-  try {
-    now = platform.fileIdentity(path);
-  } catch {
-    return false;
-  }
-  return now !== undefined && sameIdentity(handle.identity(), now);
-}
 
 /**
  * One request for the lock, tried again and again. Writer preference: an
@@ -52,6 +42,7 @@ export class GatedRequest {
     try {
       handle = platform.openLockHandle(this.path);
     } catch (err) {
+      if (err instanceof LockError && err.busy) return { busy: true };
       if (err instanceof LockError && err.transient) return { busy: true, transient: err };
       throw err;
     }
@@ -60,7 +51,8 @@ export class GatedRequest {
         handle.close();
         return { busy: true, atGate: true };
       }
-      const got = (this.mode === 'exclusive' ? handle.tryLock() : handle.tryRLock()) && sameFile(handle, this.path);
+      const got =
+        (this.mode === 'exclusive' ? handle.tryLock() : handle.tryRLock()) && handle.namedBy(this.path) === 'yes';
       // A shared request only passes through; an exclusive one keeps the gate until it has the lock.
       if (this.mode === 'shared' || got) this.leave();
       if (got) return { lock: new Lock(handle, this.mode, () => platform.signalRelease(this.path)) };

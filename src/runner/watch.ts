@@ -1,5 +1,4 @@
-import { platform, sameIdentity } from '../../platform';
-import type { FileIdentity } from '../../platform';
+import { platform } from '../../platform';
 import { tryAcquire } from '../lock/acquire';
 import type { Lock } from '../lock/lock';
 
@@ -23,24 +22,31 @@ export function watchLockFile(
   warn: (message: string) => void,
   intervalMs = WATCH_INTERVAL_MS,
 ): () => void {
-  const first = lock.identity();
-  if (first === undefined) return () => {};
-  const known: FileIdentity[] = [first];
+  if (lock.released) return () => {};
   const extra: Lock[] = [];
-  let reported: 'replaced' | 'broken' | 'error' | undefined;
-  const say = (kind: 'replaced' | 'broken' | 'error', message: string): void => {
+  let reported: 'replaced' | 'broken' | 'error' | 'pending' | undefined;
+  const say = (kind: 'replaced' | 'broken' | 'error' | 'pending', message: string): void => {
     if (reported === kind) return;
     reported = kind;
     warn(message);
   };
   const check = (): void => {
-    let now: FileIdentity | undefined;
+    const where = lock.namedBy(path);
+    if (where === 'yes' || extra.some((l) => l.namedBy(path) === 'yes')) return;
+    if (where === 'pending') {
+      // Windows without POSIX delete semantics: nobody can open the file until its holders close it, so newcomers wait.
+      say(
+        'pending',
+        `the lock file '${path}' was deleted while held; its name stays until every holder lets go, and newcomers wait until then`,
+      );
+      return;
+    }
+    let now;
     try {
       now = platform.fileIdentity(path);
     } catch {
       now = undefined;
     }
-    if (now !== undefined && known.some((k) => sameIdentity(k, now))) return;
     say(
       'replaced',
       `the lock file '${path}' was ${now === undefined ? 'removed' : 'replaced'} while held; taking the ${lock.mode} lock on the new file too`,
@@ -55,7 +61,6 @@ export function watchLockFile(
         return;
       }
       extra.push(again);
-      known.push(again.identity()!);
       reported = undefined;
     } catch (err) {
       say(
