@@ -35,7 +35,7 @@ export interface Report {
   actions: number;
   first: string | null;
   last: string | null;
-  outcomes: { ran: number; timeout: number; error: number };
+  outcomes: { ran: number; timeout: number; error: number; interrupted: number };
   byMode: Record<LockMode, ModeStats>;
   exclusiveHolds: { pid: number; label: string | null; command: string[]; granted: string; heldMs: number }[];
   longestWaits: {
@@ -125,6 +125,7 @@ export function summarize(lockfile: string, records: EventRecord[], badLines: nu
       ran: records.filter((r) => r.outcome === 'ran').length,
       timeout: records.filter((r) => r.outcome === 'timeout').length,
       error: records.filter((r) => r.outcome === 'error').length,
+      interrupted: records.filter((r) => r.outcome === 'interrupted').length,
     },
     byMode: { exclusive: modeStats(of('exclusive')), shared: modeStats(of('shared')) },
     exclusiveHolds: of('exclusive')
@@ -188,7 +189,7 @@ export function formatReport(r: Report): string {
     return `${out.join('\n')}\n`;
   }
   out.push(
-    `  ${r.actions} acquisitions from ${r.first} to ${r.last}: ${r.outcomes.ran} ran, ${r.outcomes.timeout} timed out, ${r.outcomes.error} failed to lock`,
+    `  ${r.actions} acquisitions from ${r.first} to ${r.last}: ${r.outcomes.ran} ran, ${r.outcomes.timeout} timed out, ${r.outcomes.error} failed to lock, ${r.outcomes.interrupted} interrupted`,
     '',
   );
   const rows = [['MODE', 'COUNT', 'WAITED', 'TOTAL WAIT', 'P50', 'P95', 'MAX', '']];
@@ -213,7 +214,7 @@ export function formatReport(r: Report): string {
     out.push(`  ${formatDuration(h.heldMs).padStart(9)}  ${name(h.label, h.pid, h.command)}  from ${h.granted}`);
   out.push('', `longest waits (${r.longestWaits.length}):`);
   for (const w of r.longestWaits) {
-    const end = w.outcome === 'ran' ? '' : ` [${w.outcome === 'timeout' ? 'timed out' : 'failed'}]`;
+    const end = w.outcome === 'ran' ? '' : ` [${w.outcome === 'timeout' ? 'timed out' : w.outcome}]`;
     out.push(
       `  ${formatDuration(w.waitedMs).padStart(9)}  ${w.mode.padEnd(9)}  ${name(w.label, w.pid, w.command)}${end}`,
     );

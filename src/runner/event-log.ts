@@ -35,8 +35,8 @@ export interface EventRecord {
   released?: number;
   /** When it gave up (timeout) or failed (error); absent for `ran`. */
   ended?: number;
-  /** ran: granted and let go; timeout: gave up waiting; error: failed while waiting (kept for readers of other writers). */
-  outcome: 'ran' | 'timeout' | 'error';
+  /** ran: granted and let go; timeout: gave up waiting; error: failed while waiting; interrupted: a signal ended the wait. */
+  outcome: 'ran' | 'timeout' | 'error' | 'interrupted';
   /** The command's exit status, for `ran`. */
   status?: number;
   /** Who held the lock when this runner first found it busy; absent when it never waited. */
@@ -171,7 +171,7 @@ export function isEventRecord(e: unknown): e is EventRecord {
     time(r.granted) &&
     time(r.released) &&
     time(r.ended) &&
-    (r.outcome === 'ran' || r.outcome === 'timeout' || r.outcome === 'error') &&
+    (r.outcome === 'ran' || r.outcome === 'timeout' || r.outcome === 'error' || r.outcome === 'interrupted') &&
     (r.label === undefined || typeof r.label === 'string') &&
     (r.heldBy === undefined || (Array.isArray(r.heldBy) && r.heldBy.every(isHolder)))
   );

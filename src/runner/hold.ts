@@ -86,6 +86,18 @@ export async function holdWhile(
   const logEvent = (o.eventLog ?? eventLogEnabled()) ? () => appendEvent(lockfile, record, sideFilesWarning) : () => {};
   let stopNotices: (() => void) | undefined;
   let env: NodeJS.ProcessEnv;
+  // A signal while waiting ends the wait as it would end the runner, but with the record written and
+  // the registry entry gone: a long wait is often why someone presses Ctrl-C.
+  const interrupt = new AbortController();
+  let interruptedBy: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    interruptedBy = sig;
+    interrupt.abort(new Error(`interrupted by ${sig}`));
+  };
+  for (const sig of platform.forwardSignals) process.on(sig, onSignal);
+  const stopListening = (): void => {
+    for (const sig of platform.forwardSignals) process.off(sig, onSignal);
+  };
   try {
     mkdirs(path.dirname(lockfile));
     // Everything the command's start needs is ready before the lock is: from the moment it is granted
@@ -95,6 +107,7 @@ export async function holdWhile(
     lock = await acquire(lockfile, {
       mode,
       timeoutMs: o.timeoutMs,
+      signal: interrupt.signal,
       onWarning: (message, kind) =>
         kind === 'side-files' ? sideFilesWarning(message) : log.warn(message, { lockfile }),
       onBusy: (attempt, waited) => {
@@ -109,6 +122,10 @@ export async function holdWhile(
               holders: record.heldBy,
             });
         }
+        // A holder granted a moment ago writes its registry entry just after starting its command: where the
+        // kernel's lock table named one that the registry did not yet, look again at the next tries.
+        if (attempt > 1 && attempt <= 4 && record.heldBy?.some((h) => !h.registered))
+          record.heldBy = updateHolders(record.heldBy, holdersNow(lockfile));
         log.debug(`lock busy, attempt ${attempt} after ${formatDuration(waited)}`, {
           lockfile,
           mode,
@@ -119,6 +136,16 @@ export async function holdWhile(
     });
   } catch (err) {
     registration.remove();
+    if (interruptedBy !== undefined) {
+      record.outcome = 'interrupted';
+      record.ended = Date.now();
+      if (record.heldBy !== undefined) logEvent();
+      stopListening();
+      // The signal's own end, now that nothing listens: the status a shell shows for it.
+      process.kill(process.pid, interruptedBy);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      return 128 + ((require('node:os') as typeof import('node:os')).constants.signals[interruptedBy] ?? 0);
+    }
     // A timeout, or an error after waiting, is part of the build's story; a lock that could not be
     // taken at all (a refused path) gets its one error line and nothing written beside it.
     if (err instanceof LockTimeoutError) record.outcome = 'timeout';
@@ -142,6 +169,7 @@ export async function holdWhile(
     throw err;
   } finally {
     stopNotices?.();
+    stopListening();
   }
   record.granted = Date.now();
   if (log.enabled('info')) {
@@ -197,6 +225,12 @@ function holdersNow(lockfile: string): EventHolder[] {
   } catch {
     return [];
   }
+}
+
+/** The holders first seen, each replaced by what the registry now says of the same PID. */
+function updateHolders(first: EventHolder[], now: EventHolder[]): EventHolder[] {
+  const byPid = new Map(now.filter((h) => h.registered).map((h) => [h.pid, h]));
+  return first.map((h) => (h.registered ? h : (byPid.get(h.pid) ?? h)));
 }
 
 /** "//:pip_install, PID 8123", or the command where there is no label. */

@@ -106,7 +106,7 @@ describe('seeing the lock after a build: report, trace and the waited line', fun
     assert.equal(r.status, 0, r.stderr);
     const report = JSON.parse(r.stdout) as Report;
     assert.equal(report.actions, 4);
-    assert.deepEqual(report.outcomes, { ran: 4, timeout: 0, error: 0 });
+    assert.deepEqual(report.outcomes, { ran: 4, timeout: 0, error: 0, interrupted: 0 });
     assert.equal(report.byMode.exclusive.count, 1);
     assert.equal(report.byMode.shared.count, 3);
     assert.equal(report.byMode.shared.waited, 3);

@@ -163,6 +163,43 @@ describe('the event log', function () {
     assert.equal(labels.size, N * EACH, 'each record once');
   });
 
+  it('a waiter ended by Ctrl-C leaves its record and no registry entry, and ends as the signal would', async function () {
+    if (IS_WINDOWS) {
+      console.log(
+        '      pending: a console Ctrl-C reaches every process of the console on Windows; the runner does not catch it',
+      );
+      this.skip();
+    }
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const pip = await startRunner(lockfile, 'exclusive', '//:pip_install');
+    const waiter = spawn(
+      NODE,
+      [CLI, '--lockfile', lockfile, '--mode', 'shared', '--label', '//pkg:gen', '--', NODE, '-e', '0'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    try {
+      await eventually(() => fs.readdirSync(sideDir(lockfile)).filter((n) => /^\d+\.json$/.test(n)).length >= 2);
+      waiter.kill('SIGINT');
+      const end = await exited(waiter);
+      assert.equal(end.signal, 'SIGINT', `ended by the signal: ${JSON.stringify(end)}`);
+    } finally {
+      pip.stdin!.end();
+      await exited(pip);
+    }
+    const records = lines(lockfile);
+    const gen = records.find((r) => r.label === '//pkg:gen');
+    assert.ok(gen, JSON.stringify(records));
+    assert.equal(gen.outcome, 'interrupted');
+    assert.ok(gen.heldBy?.some((h) => h.label === '//:pip_install'));
+    assert.deepEqual(
+      fs.readdirSync(sideDir(lockfile)).filter((n) => /^\d+\.json$/.test(n)),
+      [],
+      'no registry entry left',
+    );
+  });
+
   it('never stops an action: where the log cannot be written, one warning and the command runs', async function () {
     const lockfile = path.join(tmpDir(), 'pip.lock');
     fs.mkdirSync(path.join(sideDir(lockfile), EVENTS_FILE), { recursive: true }); // a directory where the log goes
