@@ -17,8 +17,8 @@ export interface EventLogCost {
   /** One append, in microseconds. */
   appendUs: { p50: number; p90: number; max: number };
   runs: number;
-  /** Whole CLI runs, ms: the log on and off, and the difference of the medians. */
-  cliMs: { on: number; off: number; diff: number };
+  /** Whole CLI runs, ms: the log on and off, the difference of the medians, and the noise: the difference between the medians of the two halves of the runs with the log off. */
+  cliMs: { on: number; off: number; diff: number; noise: number };
 }
 
 export function eventLogCost(cli: string, records = 2000, runs = 31): EventLogCost {
@@ -64,6 +64,11 @@ export function eventLogCost(cli: string, records = 2000, runs = 31): EventLogCo
     records,
     appendUs: { p50: quantile(us, 0.5), p90: quantile(us, 0.9), max: Math.max(...us) },
     runs,
-    cliMs: { on: m(on), off: m(off), diff: m(on) - m(off) },
+    cliMs: {
+      on: m(on),
+      off: m(off),
+      diff: m(on) - m(off),
+      noise: Math.abs(m(off.filter((_, i) => i % 2 === 0)) - m(off.filter((_, i) => i % 2 === 1))),
+    },
   };
 }

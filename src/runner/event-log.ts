@@ -1,6 +1,7 @@
 import fs = require('node:fs');
 import path = require('node:path');
-import { describeErrno, sideDir } from '../../platform';
+import { describeErrno, platform, sideDir } from '../../platform';
+import type { LockHandle } from '../../platform';
 import type { LockMode } from '../../platform';
 
 /**
@@ -8,10 +9,13 @@ import type { LockMode } from '../../platform';
  * acquisition, written once when it ends (lock let go, timed out, or failed).
  * `piplock report` and `piplock trace` read it after a build.
  *
- * Each record is one write(2) on a descriptor opened with O_APPEND: the
- * kernel appends it whole at the end of the file, so that records of
- * concurrent runners never interleave (Windows: FILE_APPEND_DATA, the same
- * guarantee). A record is kept under MAX_RECORD_BYTES by shortening the
+ * Each record is one write(2) on a descriptor opened with O_APPEND
+ * (FILE_APPEND_DATA on Windows), made while holding an exclusive lock on
+ * `events.lock` beside it: O_APPEND alone keeps whole records apart on a
+ * local POSIX file system, but not on NFS, and Wine was seen to tear them, so
+ * the lock is what keeps records of concurrent runners from interleaving. It
+ * is held for the one write; a runner that cannot have it within about
+ * 100 ms writes without it rather than wait longer. A record is kept under MAX_RECORD_BYTES by shortening the
  * command. The log is bounded: past MAX_LOG_BYTES it is renamed to
  * `events.1.jsonl` (replacing the one before), so at most about twice that
  * is kept. Writing it never fails the action: an error costs the record and
@@ -112,8 +116,14 @@ export function appendEvent(lockfile: string, record: EventRecord, onFailure: (m
       return;
     }
     const buf = Buffer.from(line);
-    // One write: O_APPEND puts it at the end as a whole.
-    const n = fs.writeSync(fd, buf, 0, buf.length);
+    const guard = appendLock(lockfile);
+    let n: number;
+    try {
+      // One write: O_APPEND puts it at the end as a whole.
+      n = fs.writeSync(fd, buf, 0, buf.length);
+    } finally {
+      guard?.close();
+    }
     if (n !== buf.length)
       onFailure(`the event log may hold a short record: wrote ${n} of ${buf.length} bytes to '${file}'`);
     if (st.size + n > MAX_LOG_BYTES) rotate(file, fd);
@@ -126,6 +136,28 @@ export function appendEvent(lockfile: string, record: EventRecord, onFailure: (m
       // written or not, the action goes on
     }
   }
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/** The lock that serialises appends, or undefined where it cannot be had soon (the write goes ahead without it). */
+function appendLock(lockfile: string): LockHandle | undefined {
+  let h: LockHandle;
+  try {
+    h = platform.openLockHandle(path.join(sideDir(lockfile), 'events.lock'));
+  } catch {
+    return undefined;
+  }
+  try {
+    for (let i = 0; i < 100; i++) {
+      if (h.tryLock()) return h;
+      Atomics.wait(pause, 0, 0, 1); // another runner's write takes microseconds
+    }
+  } catch {
+    // a lock error here costs only the serialisation
+  }
+  h.close();
+  return undefined;
 }
 
 /** Renames a full log aside, unless another runner already has (the name then names a newer file). */
