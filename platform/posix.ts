@@ -45,9 +45,11 @@ export class PosixLockHandle implements LockHandle {
     readonly path: string,
     /** The C library whose flock koffi calls where fs-ext is missing. */
     private readonly libc: string,
+    /** A descriptor of the file opened by another process, instead of opening the path. */
+    fd?: number,
   ) {
     flock(libc);
-    this.fd = openFd(path);
+    this.fd = fd ?? openFd(path);
     try {
       const st = fs.fstatSync(this.fd);
       if (st.isDirectory()) throw posixError('open', path, 'EISDIR');
@@ -247,6 +249,7 @@ export function posixPlatform(name: string, libc: string): Platform {
     name,
     lockBackend: () => flockName(libc),
     openLockHandle: (file) => new PosixLockHandle(file, libc),
+    adoptLockHandle: (fd, file) => new PosixLockHandle(file, libc, fd),
     fileIdentity(file) {
       const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
       return st === undefined ? undefined : { dev: st.dev, ino: st.ino };

@@ -115,6 +115,13 @@ export interface LockPlatform {
   lockBackend(): string;
   /** Opens (creating if needed) the lock file. */
   openLockHandle(path: string): LockHandle;
+  /**
+   * A handle on a lock file that another process opened and passed down as
+   * descriptor `fd` (the GN launcher): locking it locks the open file that
+   * both share, which keeps the lock for as long as either has it open.
+   * POSIX only; elsewhere a LockError.
+   */
+  adoptLockHandle(fd: number, path: string): LockHandle;
   /** Identity of the file a path names now, by the same means as LockHandle.identity(); undefined when nothing is there. */
   fileIdentity(path: string): FileIdentity | undefined;
   /**

@@ -29,6 +29,12 @@ export class GatedRequest {
     private readonly path: string,
     private readonly mode: LockMode,
     private readonly onWarning?: (message: string, kind: WarningKind) => void,
+    /**
+     * A handle on the lock file that another process opened (the GN launcher),
+     * tried instead of opening one, until it is locked or found to be another
+     * file than the one at the path; then the request opens its own.
+     */
+    private adopted?: LockHandle,
   ) {}
 
   /**
@@ -39,30 +45,47 @@ export class GatedRequest {
    */
   tryOnce(): TryResult {
     let handle: LockHandle;
+    const adopted = this.adopted;
     try {
-      handle = platform.openLockHandle(this.path);
+      handle = adopted ?? platform.openLockHandle(this.path);
     } catch (err) {
       if (err instanceof LockError && err.busy) return { busy: true };
       if (err instanceof LockError && err.transient) return { busy: true, transient: err };
       throw err;
     }
+    // A busy try closes its own handle; the adopted one stays open for the next try.
+    const done = (): void => (handle === adopted ? undefined : handle.close());
     try {
       if (!this.enterGate(handle)) {
-        handle.close();
+        done();
         return { busy: true, atGate: true };
       }
-      const got =
-        (this.mode === 'exclusive' ? handle.tryLock() : handle.tryRLock()) && handle.namedBy(this.path) === 'yes';
+      const locked = this.mode === 'exclusive' ? handle.tryLock() : handle.tryRLock();
+      const got = locked && handle.namedBy(this.path) === 'yes';
       // A shared request only passes through; an exclusive one keeps the gate until it has the lock.
       if (this.mode === 'shared' || got) this.leave();
-      if (got) return { lock: new Lock(handle, this.mode, () => platform.signalRelease(this.path)) };
-      handle.close();
+      if (got) {
+        if (handle === adopted) this.adopted = undefined;
+        return { lock: new Lock(handle, this.mode, () => platform.signalRelease(this.path), handle === adopted) };
+      }
+      if (locked && handle === adopted) {
+        // The file the launcher opened is no longer the one at the path: from now on, open the path's.
+        handle.unlock();
+        this.dropAdopted();
+      }
+      done();
       return { busy: true };
     } catch (err) {
-      handle.close();
+      if (handle === adopted) this.dropAdopted();
+      else handle.close();
       this.leave();
       throw err;
     }
+  }
+
+  private dropAdopted(): void {
+    this.adopted?.close();
+    this.adopted = undefined;
   }
 
   private enterGate(handle: LockHandle): boolean {
@@ -97,6 +120,7 @@ export class GatedRequest {
 
   /** Ends the request: a writer that gives up lets the shared requests queued behind it go. */
   close(): void {
+    this.dropAdopted();
     const wasHeld = this.gateHeld && this.mode === 'exclusive';
     this.leave();
     this.gate?.close();
