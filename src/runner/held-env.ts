@@ -72,11 +72,22 @@ export function nestedDecision(lockfile: string, mode: LockMode, env: NodeJS.Pro
   };
 }
 
-/** The environment for a child of this runner, which holds `mode` on `lockfile`. */
-export function childEnv(lockfile: string, mode: LockMode, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+/**
+ * The environment for the command of this runner, which holds `mode` on
+ * `lockfile`. `holder` is the process that the line names: this runner, or
+ * an ancestor of the command that holds the lock with it (the GN launcher,
+ * whose child runs the action and which is not a child of this runner).
+ */
+export function childEnv(
+  lockfile: string,
+  mode: LockMode,
+  env: NodeJS.ProcessEnv = process.env,
+  holder = process.pid,
+): NodeJS.ProcessEnv {
   const canonical = platform.canonicalPath(lockfile);
   const others = parseHeld(env[HELD_ENV]).held.filter((h) => h.path !== canonical);
-  const mine: HeldLock = { mode, pid: process.pid, start: ownStartTag() ?? '', path: canonical };
+  const start = holder === process.pid ? ownStartTag() : platform.startTag(holder);
+  const mine: HeldLock = { mode, pid: holder, start: start ?? '', path: canonical };
   const lines = [...others, mine].map((h) => `${h.mode}:${h.pid}:${h.start}:${h.path}`);
   return { ...env, [HELD_ENV]: lines.join('\n') };
 }

@@ -1,10 +1,11 @@
 import path = require('node:path');
 import { describeErrno, mkdirs, platform } from '../../platform';
-import type { LockMode } from '../../platform';
+import type { LockHandle, LockMode } from '../../platform';
 import { formatDuration } from '../base/duration';
 import { DirectoryError, FAILURE_STATUS, LockError, LockTimeoutError } from '../base/errors';
 import type { Logger } from '../base/log';
-import { acquire } from '../lock/acquire';
+import { acquireWith } from '../lock/acquire';
+import type { Lock } from '../lock/lock';
 import { childEnv, nestedDecision } from './held-env';
 import { appendEvent, eventLogEnabled } from './event-log';
 import type { EventHolder, EventRecord } from './event-log';
@@ -33,6 +34,14 @@ export interface HoldOptions {
    * default): none. For builds that show an action's output only when it ends.
    */
   waitedLineAfterMs?: number;
+  /**
+   * A handle on the lock file opened by the process that will run the
+   * command (the GN launcher), locked instead of one of this runner's own
+   * where it can be: start() is told whether it was (Lock.adopted).
+   */
+  adopted?: LockHandle;
+  /** The process that PIPLOCK_HELD names as the holder: an ancestor of the command. Default: this one. */
+  holder?: number;
 }
 
 /**
@@ -40,12 +49,14 @@ export interface HoldOptions {
  * piplock already holds the lock, register as waiting then holding (for
  * `piplock status`), give waiting notices, take the lock, watch the lock file
  * while the command runs, and let go once `start` has settled. `start` gets
- * the child's environment, PIPLOCK_HELD included. Resolves with start's status,
- * or FAILURE_STATUS after saying on stderr why the lock was not taken.
+ * the child's environment, PIPLOCK_HELD included, and the lock (none when an
+ * ancestor holds it), which it may hand over (Lock.handOver) rather than have
+ * it released. Resolves with start's status, or FAILURE_STATUS after saying
+ * on stderr why the lock was not taken.
  */
 export async function holdWhile(
   o: HoldOptions,
-  start: (env: NodeJS.ProcessEnv | undefined) => Promise<number>,
+  start: (env: NodeJS.ProcessEnv | undefined, lock?: Lock) => Promise<number>,
 ): Promise<number> {
   const { log, mode } = o;
   const lockfile = path.resolve(o.lockfile);
@@ -88,22 +99,27 @@ export async function holdWhile(
     mkdirs(path.dirname(lockfile));
     // Everything the command's start needs is ready before the lock is: from the moment it is granted
     // only the spawn stands between the lock and the command (hand-off latency).
-    env = childEnv(lockfile, mode, o.env ?? process.env);
-    platform.prepareSpawn(o.command[0], { env });
-    lock = await acquire(lockfile, {
-      mode,
-      timeoutMs: o.timeoutMs,
-      onWarning: (message, kind) =>
-        kind === 'side-files' ? sideFilesWarning(message) : log.warn(message, { lockfile }),
-      onBusy: (attempt, waited) => {
-        if (attempt === 1) {
-          registration.set('waiting');
-          record.heldBy = holdersNow(lockfile);
-          stopNotices = startNotices(lockfile, mode, o.noticeAfterMs ?? DEFAULT_NOTICE_AFTER_MS, log);
-        }
-        log.debug(`lock busy, attempt ${attempt} after ${formatDuration(waited)}`, { lockfile, mode });
+    env = childEnv(lockfile, mode, o.env ?? process.env, o.holder);
+    // Not for a command that the launcher runs: it is spawned only if the launcher's file cannot be locked.
+    if (o.adopted === undefined) platform.prepareSpawn(o.command[0], { env });
+    lock = await acquireWith(
+      lockfile,
+      {
+        mode,
+        timeoutMs: o.timeoutMs,
+        onWarning: (message, kind) =>
+          kind === 'side-files' ? sideFilesWarning(message) : log.warn(message, { lockfile }),
+        onBusy: (attempt, waited) => {
+          if (attempt === 1) {
+            registration.set('waiting');
+            record.heldBy = holdersNow(lockfile);
+            stopNotices = startNotices(lockfile, mode, o.noticeAfterMs ?? DEFAULT_NOTICE_AFTER_MS, log);
+          }
+          log.debug(`lock busy, attempt ${attempt} after ${formatDuration(waited)}`, { lockfile, mode });
+        },
       },
-    });
+      o.adopted,
+    );
   } catch (err) {
     registration.remove();
     // A timeout, or an error after waiting, is part of the build's story; a lock that could not be
@@ -134,7 +150,7 @@ export async function holdWhile(
   if (log.enabled('debug'))
     log.debug(`${mode} lock taken with ${platform.lockBackend()}; running ${JSON.stringify(o.command)}`, { lockfile });
   // The command first; the bookkeeping below can wait the millisecond it takes.
-  const running = start(env);
+  const running = start(env, lock);
   registration.set('holding');
   // A lock file deleted or replaced while held would let newcomers in: notice it, say so, and lock the new file too.
   const stopWatch = watchLockFile(lock, lockfile, (message) => log.warn(message, { lockfile }));
