@@ -15,7 +15,13 @@ export class CapturedOutput {
   readonly fd: number;
   private readonly file: string | undefined;
 
-  constructor(dir: string = os.tmpdir()) {
+  /** `given`: a file made, and unlinked, by the GN launcher, whose child writes to it. */
+  constructor(dir: string = os.tmpdir(), given?: number) {
+    if (given !== undefined) {
+      this.fd = given;
+      this.file = undefined;
+      return;
+    }
     // Unique by pid and time; 'wx' refuses an existing file, so a clash only means another try.
     // (Not node:crypto: loading it would add milliseconds to every build action.)
     let file = '';
