@@ -252,7 +252,8 @@ def finish(node, child, status_w, done_r):
     status = os.waitstatus_to_exitcode(os.waitpid(node, 0)[1])
     if status < 0:
         # Killed: end the same way, as the exec'd Node would have.
-        _signal.signal(-status, _signal.SIG_DFL)
+        if -status != _signal.SIGKILL:
+            _signal.signal(-status, _signal.SIG_DFL)
         os.kill(os.getpid(), -status)
         status = 128 - status
     os._exit(status)  # pylint: disable=protected-access
@@ -268,7 +269,8 @@ def write_all(fd, data):
 
 def read_plan(fd):
     """Node's plan, or None when Node ended without one (the lock was not
-    granted, or Node runs the action itself)."""
+    granted, or Node runs the action itself). ValueError for a plan that is
+    not one (a launcher and a Node side of different versions)."""
     chunks = []
     while True:
         chunk = os.read(fd, 1 << 16)
@@ -276,18 +278,22 @@ def read_plan(fd):
             break
         chunks.append(chunk)
     os.close(fd)
-    fields = b''.join(chunks).split(b'\0')
-    if len(fields) < 6 or fields[0] != b'piplock-plan-1' or fields[-2:] != [
-            b'end', b'']:
+    data = b''.join(chunks)
+    if not data:
         return None
+    fields = data.split(b'\0')
+    if len(fields) < 7 or fields[0] != b'piplock-plan-1' or fields[-2:] != [
+            b'end', b'']:
+        raise ValueError('not a plan of this version')
     fields = [os.fsdecode(f) for f in fields[1:-2]]
-    cwd, capture, argc = fields[0], fields[1] == '1', int(fields[2])
-    argv = fields[3:3 + argc]
+    cwd, capture, debug = fields[0], fields[1] == '1', fields[2] == '1'
+    argc = int(fields[3])
+    argv = fields[4:4 + argc]
     env = {}
-    for entry in fields[3 + argc:]:
+    for entry in fields[4 + argc:]:
         name, _, value = entry.partition('=')
         env[name] = value
-    return argv, env, cwd, capture
+    return argv, env, cwd, capture, debug
 
 
 def run_child(plan_fd, lock, capture):
@@ -296,19 +302,28 @@ def run_child(plan_fd, lock, capture):
     faithfully."""
     try:
         plan = read_plan(plan_fd)
-    except (OSError, ValueError):
-        plan = None
+    except (OSError, ValueError) as err:
+        # Node waits for a status: the action must fail, not pass unrun.
+        os.write(2, ('piplock: error: the launcher cannot read the plan from '
+                     "'%s': %s (rebuild piplock: npm run build)\n" %
+                     (os.path.realpath(__file__), err)).encode())
+        os._exit(1)  # pylint: disable=protected-access
     if plan is None:
         os._exit(0)  # pylint: disable=protected-access
-    argv, env, cwd, captured = plan
+    argv, env, cwd, captured, debug = plan
     try:
         os.chdir(cwd)
+        reset_signals()
+        why = why_fresh(argv, env, cwd)
+        if debug:
+            os.write(2, b'piplock: debug: the launcher runs the action in %s\n'
+                     % (b'a fresh interpreter: ' + why.encode()
+                        if why else b'its own interpreter'))
         if captured:
             os.dup2(capture, 1)
             os.dup2(capture, 2)
         os.close(capture)
-        reset_signals()
-        if not runs_here(argv, env, cwd):
+        if why:
             fresh_interpreter(argv, env, lock)
         apply_environment(env)
     except OSError as err:
@@ -342,24 +357,26 @@ def reset_signals():
             pass
 
 
-def runs_here(argv, env, cwd):
-    """Whether `python ARGV` in ENV and CWD would start as this interpreter
-    did, so that running the script here is faithful."""
-    if not argv:
-        return False
-    if argv[0] == '-m':
-        if len(argv) < 2:
-            return False
-    elif argv[0].startswith('-') or not is_plain_script(argv[0]):
-        return False
+def why_fresh(argv, env, cwd):
+    """Why `python ARGV` in ENV and CWD would not start as this interpreter
+    did, so that running it here would not be faithful; '' if it would."""
+    if not argv or (argv[0] == '-m' and len(argv) < 2):
+        return 'no script or module'
+    if argv[0] != '-m':
+        if argv[0].startswith('-'):
+            return 'interpreter option %s' % argv[0]
+        if not is_plain_script(argv[0]):
+            return 'not a source file: %s' % argv[0]
     started = os.environ
-    for name in set(started) | set(env):
+    for name in sorted(set(started) | set(env)):
         if (name.startswith(_STARTUP_PREFIXES) or name in _STARTUP_NAMES
             ) and started.get(name) != env.get(name):
-            return False
+            return '%s is read at start-up' % name
     # A relative PYTHONPATH entry is made absolute from the start-up
     # directory: elsewhere, a fresh start would make it another path.
-    return not started.get('PYTHONPATH') or cwd == _START_CWD
+    if started.get('PYTHONPATH') and cwd != _START_CWD:
+        return 'PYTHONPATH in another directory'
+    return ''
 
 
 def is_plain_script(path):
