@@ -71,13 +71,20 @@ export class Launcher {
    * without a status, its child may run on: the lock is handed over to it.
    */
   async run(plan: Plan, lock: Lock | undefined, log: Logger): Promise<number> {
-    const fields = ['piplock-plan-1', plan.cwd, plan.capture ? '1' : '0', String(plan.argv.length), ...plan.argv];
+    const debug = log.enabled('debug') ? '1' : '0';
+    const fields = [
+      'piplock-plan-1',
+      plan.cwd,
+      plan.capture ? '1' : '0',
+      debug,
+      String(plan.argv.length),
+      ...plan.argv,
+    ];
     for (const [name, value] of Object.entries(plan.env)) if (value !== undefined) fields.push(`${name}=${value}`);
     fields.push('end', '');
     writeAll(this.planFd, Buffer.from(fields.join('\0')));
     this.noPlan();
-    if (log.enabled('debug'))
-      log.debug(`RUN in the launcher's Python: ${JSON.stringify(plan.argv)}`, { cwd: plan.cwd });
+    if (log.enabled('debug')) log.debug(`RUN by the launcher: ${JSON.stringify(plan.argv)}`, { cwd: plan.cwd });
     const outlive = (): void => {};
     for (const sig of platform.forwardSignals) process.on(sig, outlive);
     try {
