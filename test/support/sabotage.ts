@@ -22,6 +22,10 @@ export const SABOTAGE_SWITCHES = [
   'nolongpath',
   /** flock(1) stands in for the runner in the signal and daemon tests (Linux). */
   'flock-runner',
+  /** The in-process action does not keep the lock file open: a copy of the launcher closes it (POSIX). */
+  'noshare',
+  /** The launcher's child runs the action without waiting for Node's plan (a copy of the launcher, POSIX). */
+  'noplanwait',
 ] as const;
 
 export type Sabotage = (typeof SABOTAGE_SWITCHES)[number];
