@@ -96,7 +96,7 @@ function cost(): void {
     table(
       ['command', 'median', 'p90', 'CPU/run', 'x reference (median)', 'x reference (p90)', 'x reference (CPU)'],
       r.rows.map((row) => {
-        const base = row.path === 'gn' ? r.rows[1]! : r.rows[0]!;
+        const base = row.path.startsWith('gn') ? r.rows[1]! : r.rows[0]!;
         return [
           row.name,
           f1(median(row.ms)),
@@ -114,7 +114,7 @@ function cost(): void {
   );
   console.log(
     table(
-      ['Node', 'flock', 'CLI', 'CLI CPU', 'GN path', 'GN CPU'],
+      ['Node', 'flock', 'CLI', 'CLI CPU', 'GN path', 'GN CPU', 'GN, fresh interpreter', 'its CPU'],
       r.ratios.map((x) => [
         x.node,
         x.flock,
@@ -122,6 +122,8 @@ function cost(): void {
         x.cliCpu.toFixed(2),
         `${x.gn.toFixed(2)} [${x.gnP90.toFixed(2)}]`,
         x.gnCpu.toFixed(2),
+        x.gnFresh.toFixed(2),
+        x.gnFreshCpu.toFixed(2),
       ]),
     ),
   );
