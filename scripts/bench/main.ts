@@ -15,8 +15,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { actionCost } from './action-cost';
+import { wholeBuild } from './build';
 import { eventLogCost } from './event-log';
-import { referenceRunner } from './nodes';
+import { nodeBuilds, referenceRunner } from './nodes';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'bin', 'piplock.js');
@@ -26,7 +27,7 @@ const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
 const only = args.includes('--only')
   ? args[args.indexOf('--only') + 1]!.split(',')
-  : ['cost', 'handoff', 'saturation', 'throughput', 'eventlog'];
+  : ['cost', 'handoff', 'saturation', 'throughput', 'eventlog', 'build'];
 // The real interpreter: a pyenv shim (a bash script) would add ~100 ms to every Python command.
 const PY = (() => {
   try {
@@ -336,6 +337,36 @@ async function throughput(): Promise<void> {
   );
 }
 
+// ---------------------------------------------------------------- whole build
+function build(): void {
+  const reference = referenceRunner();
+  if (!reference || !has('gn') || !has('ninja')) {
+    process.stderr.write('bench: whole build skipped: needs gn, ninja and the reference runner\n');
+    return;
+  }
+  const node = nodeBuilds([24]).find((n) => n.major === 24) ?? nodeBuilds([])[0]!;
+  const rounds = args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) : QUICK ? 1 : 3;
+  const r = wholeBuild({ python: PY, reference, node, actions: 220, jobs: 4, rounds });
+  results.build = r;
+  console.log(
+    `\n### Whole build: ${r.actions} pw_python_actions and two pip reinstalls, ninja -j${r.jobs}, ${r.rounds} clean builds each, alternated\n`,
+  );
+  const base = r.rows[0]!;
+  console.log(
+    table(
+      ['variant', 'wall s (median)', 'CPU s (median)', 'x Pigweed wall', 'x Pigweed CPU', 'failed actions'],
+      r.rows.map((row) => [
+        row.variant,
+        median(row.seconds).toFixed(1),
+        median(row.cpuSeconds).toFixed(1),
+        (median(row.seconds) / median(base.seconds)).toFixed(2),
+        (median(row.cpuSeconds) / median(base.cpuSeconds)).toFixed(2),
+        row.failures.join(', '),
+      ]),
+    ),
+  );
+}
+
 async function main(): Promise<void> {
   const m = results.machine as Record<string, unknown>;
   console.log(
@@ -365,6 +396,7 @@ async function main(): Promise<void> {
       ),
     );
   }
+  if (only.includes('build')) build();
   const dir = path.join(__dirname, '..', '..', '..', 'scripts', 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
