@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { actionCost } from './action-cost';
 import { wholeBuild } from './build';
 import { eventLogCost } from './event-log';
+import { memory } from './memory';
 import { nodeBuilds, referenceRunner } from './nodes';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -27,7 +28,7 @@ const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
 const only = args.includes('--only')
   ? args[args.indexOf('--only') + 1]!.split(',')
-  : ['cost', 'handoff', 'saturation', 'throughput', 'eventlog', 'build'];
+  : ['cost', 'handoff', 'saturation', 'throughput', 'eventlog', 'build', 'memory'];
 // The real interpreter: a pyenv shim (a bash script) would add ~100 ms to every Python command.
 const PY = (() => {
   try {
@@ -367,6 +368,35 @@ function build(): void {
   );
 }
 
+// ---------------------------------------------------------------- memory
+async function memoryFigures(): Promise<void> {
+  const reference = referenceRunner();
+  if (!reference || process.platform !== 'linux') {
+    process.stderr.write('bench: memory skipped: needs Linux (/proc) and the reference runner\n');
+    return;
+  }
+  const waiters = 32;
+  for (const node of nodeBuilds([24, 26])) {
+    const rows = await memory({ python: PY, reference, node, waiters });
+    results[`memory-${node.version}`] = rows;
+    console.log(
+      `\n### Memory per action, Node ${node.version}: running (-j1), and waiting (${waiters} waiters, per waiter); kB\n`,
+    );
+    console.log(
+      table(
+        ['variant', 'process', 'running: peak RSS', 'PSS', 'USS', 'waiting: peak RSS', 'PSS', 'USS'],
+        rows.map((r) => [
+          r.variant,
+          r.role,
+          ...[r.running.peakRss, r.running.pss, r.running.uss, r.waiting.peakRss, r.waiting.pss, r.waiting.uss].map(
+            (x) => Math.round(x).toString(),
+          ),
+        ]),
+      ),
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const m = results.machine as Record<string, unknown>;
   console.log(
@@ -397,6 +427,7 @@ async function main(): Promise<void> {
     );
   }
   if (only.includes('build')) build();
+  if (only.includes('memory')) await memoryFigures();
   const dir = path.join(__dirname, '..', '..', '..', 'scripts', 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
