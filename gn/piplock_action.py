@@ -460,7 +460,9 @@ class MainModule(tuple):
 def prepare_main(argv):
     """Makes this interpreter look as `python ARGV` would just before its
     main module runs."""
-    launcher_dir = sys.path[0] if not sys.flags.safe_path else None
+    # -P and PYTHONSAFEPATH (3.11) leave out sys.path[0] altogether.
+    safe_path = getattr(sys.flags, 'safe_path', False)
+    launcher_dir = sys.path[0] if not safe_path else None
     if launcher_dir is not None:
         del sys.path[0]
         sys.path_importer_cache.pop(launcher_dir, None)
