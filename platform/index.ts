@@ -25,7 +25,7 @@ export const platform: Platform = choose();
 export { DirectoryError, LockError, describeErrno } from './errors';
 export type { LockErrorReason } from './errors';
 export { mkdirs, sideDir } from './paths';
-export { sameIdentity } from './types';
+export { identityText, sameIdentity } from './types';
 export type {
   FileIdentity,
   Gate,

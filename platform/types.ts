@@ -17,6 +17,11 @@ export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
   return a.dev === b.dev && a.ino === b.ino;
 }
 
+/** A file identity as text, `<dev>.<ino>` (the registry, PIPLOCK_HELD); '' for none. */
+export function identityText(id: FileIdentity | undefined): string {
+  return id === undefined ? '' : `${id.dev}.${id.ino}`;
+}
+
 /**
  * One open lock file. The lock belongs to this handle: closing the handle or
  * the death of the process releases it, so there is never a stale lock.

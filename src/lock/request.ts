@@ -23,6 +23,33 @@ function sameFile(handle: LockHandle, path: string): boolean {
 }
 
 /**
+ * One try on the file now at `path`, without the gate: how a holder locks a
+ * replaced lock file again (the watch), and how a nested runner whose
+ * ancestor has let go takes the lock itself. The gate is for newcomers: a
+ * writer waiting there would keep out a runner whose command already runs,
+ * for as long as it waits. Null when busy; throws only on real errors.
+ */
+export function relock(path: string, mode: LockMode): Lock | null {
+  let handle: LockHandle;
+  try {
+    handle = platform.openLockHandle(path);
+  } catch (err) {
+    if (err instanceof LockError && err.transient) return null;
+    throw err;
+  }
+  try {
+    if ((mode === 'exclusive' ? handle.tryLock() : handle.tryRLock()) && sameFile(handle, path)) {
+      return new Lock(handle, mode, () => platform.signalRelease(path));
+    }
+  } catch (err) {
+    handle.close();
+    throw err;
+  }
+  handle.close();
+  return null;
+}
+
+/**
  * One request for the lock, tried again and again. Writer preference: an
  * exclusive request takes the gate at its first try and keeps it until it has
  * the main lock; a shared request must pass the gate before each try, so that

@@ -1,13 +1,14 @@
 import path = require('node:path');
-import { describeErrno, mkdirs, platform } from '../../platform';
+import { describeErrno, identityText, mkdirs, platform } from '../../platform';
 import type { LockMode } from '../../platform';
-import { formatDuration } from '../base/duration';
+import { formatDuration, monotonicMs } from '../base/duration';
 import { DirectoryError, FAILURE_STATUS, LockError, LockTimeoutError } from '../base/errors';
 import type { Logger } from '../base/log';
-import { acquire } from '../lock/acquire';
+import { acquire, DEFAULT_TIMEOUT_MS } from '../lock/acquire';
+import type { Lock } from '../lock/lock';
 import { childEnv, nestedDecision } from './held-env';
 import { DEFAULT_NOTICE_AFTER_MS, startNotices } from './notices';
-import { Registration } from './registry';
+import { holdersBeside, Registration } from './registry';
 import { watchLockFile } from './watch';
 
 export interface HoldOptions {
@@ -50,7 +51,7 @@ export async function holdWhile(
     });
     return start(o.env);
   }
-  let lock;
+  let lock: Lock | undefined;
   // The files beside the lock (gate, registry) are a help, not a need: where they cannot be written
   // (a full disk, a read-only directory) the runner locks all the same, and says so once.
   let sideFilesWarned = false;
@@ -81,8 +82,14 @@ export async function holdWhile(
         log.debug(`lock busy, attempt ${attempt} after ${formatDuration(waited)}`, { lockfile, mode });
       },
     });
+    // Registered as holding, with the file it holds, before the command starts: should this file be deleted,
+    // a runner that locks the new one at this path finds this one, and waits for it.
+    const id = identityText(lock.identity());
+    registration.set('holding', { lock: id });
+    await waitForHoldersBeside(lockfile, mode, id, o.timeoutMs ?? DEFAULT_TIMEOUT_MS, log, lock);
   } catch (err) {
     registration.remove();
+    lock?.release();
     if (err instanceof LockError || err instanceof LockTimeoutError) {
       log.error(err.message);
       return FAILURE_STATUS;
@@ -97,16 +104,58 @@ export async function holdWhile(
   }
   if (log.enabled('debug'))
     log.debug(`${mode} lock taken with ${platform.lockBackend()}; running ${JSON.stringify(o.command)}`, { lockfile });
-  // The command first; the bookkeeping below can wait the millisecond it takes.
+  const held = lock;
   const running = start(env);
-  registration.set('holding');
   // A lock file deleted or replaced while held would let newcomers in: notice it, say so, and lock the new file too.
-  const stopWatch = watchLockFile(lock, lockfile, (message) => log.warn(message, { lockfile }));
+  const stopWatch = watchLockFile(held, lockfile, (message) => log.warn(message, { lockfile }));
   try {
     return await running;
   } finally {
     stopWatch();
     registration.remove();
-    lock.release();
+    held.release();
   }
 }
+
+/**
+ * After locking, before the command: waits while a live runner holds what the lock does not show, in a mode that
+ * conflicts (registry.holdersBeside): a holder of an earlier file at this path, deleted or replaced under it, or a
+ * nested runner whose ancestor has let go. Such a newcomer would otherwise run beside it: until the holder's watch
+ * has locked the new file too (up to 200 ms, or never while a writer holds the gate), or for as long as the nested
+ * runner runs. Gives up after `timeoutMs` (LockTimeoutError), releasing the lock.
+ */
+async function waitForHoldersBeside(
+  lockfile: string,
+  mode: LockMode,
+  id: string,
+  timeoutMs: number,
+  log: Logger,
+  lock: Lock,
+): Promise<void> {
+  const ancestors = (): number[] => platform.ancestors();
+  let beside = holdersBeside(lockfile, mode, id, ancestors);
+  if (beside.length === 0) return;
+  const start = monotonicMs();
+  const waiter = platform.listenForRelease(lockfile);
+  try {
+    const who = beside.map((e) => `PID ${e.pid} (${e.mode}) ${e.inherited ? INHERITED : EARLIER}`).join(', ');
+    log.warn(`locked '${lockfile}', but ${who}; waiting for ${beside.length === 1 ? 'it' : 'them'} to finish`, {
+      lockfile,
+    });
+    for (let attempt = 1; beside.length > 0; attempt++) {
+      const waited = monotonicMs() - start;
+      if (waited >= timeoutMs) {
+        lock.release();
+        throw new LockTimeoutError(lockfile, mode, waited);
+      }
+      // The holders signal their release; polling covers one that was killed.
+      await waiter.wait(Math.min(50 * attempt, 500, timeoutMs - waited));
+      beside = holdersBeside(lockfile, mode, id, ancestors);
+    }
+  } finally {
+    waiter.close();
+  }
+}
+
+const EARLIER = 'holds an earlier lock file at this path, deleted or replaced while it held it';
+const INHERITED = 'runs under the lock of an ancestor runner that has let go';

@@ -20,7 +20,17 @@ export interface RegistryEntry {
   since: number;
   /** Tells this process from a later one with the same PID (Linux: start time; Windows: creation time). */
   start?: string;
+  /**
+   * While holding: the identity of the lock file held (`<dev>.<ino>`; on Windows volume serial and file ID), so
+   * that a runner that locks a new file at the same path can tell a holder of the earlier one, and wait for it.
+   */
+  lock?: string;
+  /** Holding through an ancestor runner's lock (PIPLOCK_HELD), not a lock of its own. */
+  inherited?: boolean;
 }
+
+/** What a holding entry says about the lock it holds. */
+export type HeldBy = Pick<RegistryEntry, 'lock' | 'inherited'>;
 
 /** An entry is a few hundred bytes; anything far larger is not one of ours. */
 const MAX_ENTRY_BYTES = 64 * 1024;
@@ -42,7 +52,7 @@ export class Registration {
     private readonly onFailure: (message: string) => void = () => {},
   ) {}
 
-  set(state: RegistryEntry['state']): void {
+  set(state: RegistryEntry['state'], held: HeldBy = {}): void {
     const entry: RegistryEntry = {
       pid: process.pid,
       mode: this.mode,
@@ -50,6 +60,7 @@ export class Registration {
       command: this.command,
       since: Date.now(),
       start: ownStartTag(),
+      ...held,
     };
     const file = entryFile(this.lockfile, process.pid);
     const tmp = `${path.dirname(file)}${path.sep}.${process.pid}.tmp`;
@@ -99,7 +110,9 @@ function isEntry(e: unknown): e is RegistryEntry {
     Array.isArray(r.command) &&
     r.command.every((a) => typeof a === 'string') &&
     typeof r.since === 'number' &&
-    (r.start === undefined || typeof r.start === 'string')
+    (r.start === undefined || typeof r.start === 'string') &&
+    (r.lock === undefined || typeof r.lock === 'string') &&
+    (r.inherited === undefined || typeof r.inherited === 'boolean')
   );
 }
 
@@ -161,4 +174,32 @@ export function readRegistry(lockfile: string): RegistryEntry[] {
     }
   }
   return out;
+}
+
+function conflict(a: LockMode, b: LockMode): boolean {
+  return a === 'exclusive' || b === 'exclusive';
+}
+
+/**
+ * The live holders that the lock itself does not keep away from a runner that holds `mode` on the file `id`:
+ * runners that hold an earlier file at the same path (deleted or replaced while they held it), and runners that
+ * hold through an ancestor's lock (which may have let go meanwhile). Only those whose mode conflicts, and never
+ * this process nor `ancestors()`, which this runner runs inside.
+ */
+export function holdersBeside(
+  lockfile: string,
+  mode: LockMode,
+  id: string,
+  ancestors: () => readonly number[],
+): RegistryEntry[] {
+  const found = readRegistry(lockfile).filter(
+    (e) =>
+      e.state === 'holding' &&
+      e.pid !== process.pid &&
+      conflict(mode, e.mode) &&
+      (e.inherited === true || (e.lock !== undefined && e.lock !== id)),
+  );
+  if (found.length === 0) return found;
+  const above = ancestors();
+  return found.filter((e) => !above.includes(e.pid));
 }

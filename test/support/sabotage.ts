@@ -14,6 +14,8 @@ export const SABOTAGE_SWITCHES = [
   'nosamefile',
   /** The lock file replaced during a hold: a library holder, without the runner's guard. */
   'noguard',
+  /** The replaced-lock test removes the holder's registry entry: a newcomer cannot see the holder of the earlier file. */
+  'noholderentry',
   /** A setpriv first on PATH drops --pdeathsig: the command outlives a killed runner (Linux). */
   'nopdeathsig',
   /** The suspended-child helper does not arm the spawn guard (Windows). */
