@@ -45,8 +45,8 @@ function backedByAncestor(h: HeldLock): boolean {
 export type NestedDecision =
   /** No ancestor holds the lock: take it. `warning` says why PIPLOCK_HELD was not trusted. */
   | { action: 'lock'; warning?: string }
-  /** An ancestor holds it in a mode that covers the request: run without locking. */
-  | { action: 'inherited' }
+  /** An ancestor holds it in a mode that covers the request: run without locking, while `holder` holds it. */
+  | { action: 'inherited'; holder: HeldLock }
   /** The request can never be granted: exclusive inside a shared holder would wait for its own ancestor. */
   | { action: 'refuse'; error: string };
 
@@ -65,7 +65,8 @@ export function nestedDecision(lockfile: string, mode: LockMode, env: NodeJS.Pro
       warning: `${HELD_ENV} says this lock is held, but no running ancestor piplock holds it (a value exported by hand, or left by a runner that died); locking '${lockfile}' as usual`,
     };
   }
-  if (mode === 'shared' || backed.some((h) => h.mode === 'exclusive')) return { action: 'inherited' };
+  const holder = backed.find((h) => h.mode === 'exclusive') ?? (mode === 'shared' ? backed[0] : undefined);
+  if (holder !== undefined) return { action: 'inherited', holder };
   return {
     action: 'refuse',
     error: `cannot take an exclusive lock on '${lockfile}': this process runs under a shared lock on it, held by an ancestor piplock (${HELD_ENV}), and would wait for itself`,

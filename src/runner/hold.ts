@@ -6,10 +6,13 @@ import { DirectoryError, FAILURE_STATUS, LockError, LockTimeoutError } from '../
 import type { Logger } from '../base/log';
 import { acquire, DEFAULT_TIMEOUT_MS } from '../lock/acquire';
 import type { Lock } from '../lock/lock';
+import { relock } from '../lock/request';
 import { childEnv, nestedDecision } from './held-env';
+import type { HeldLock } from './held-env';
+import { processAlive } from './process-identity';
 import { DEFAULT_NOTICE_AFTER_MS, startNotices } from './notices';
 import { holdersBeside, Registration } from './registry';
-import { watchLockFile } from './watch';
+import { WATCH_INTERVAL_MS, watchFile, watchLockFile } from './watch';
 
 export interface HoldOptions {
   lockfile: string;
@@ -44,13 +47,7 @@ export async function holdWhile(
     return FAILURE_STATUS;
   }
   if (nested.action === 'lock' && nested.warning) log.warn(nested.warning);
-  if (nested.action === 'inherited') {
-    log.debug(`an ancestor piplock holds the lock; running ${JSON.stringify(o.command)} without locking again`, {
-      lockfile,
-      mode,
-    });
-    return start(o.env);
-  }
+  if (nested.action === 'inherited') return holdInherited(o, lockfile, nested.holder, start);
   let lock: Lock | undefined;
   // The files beside the lock (gate, registry) are a help, not a need: where they cannot be written
   // (a full disk, a read-only directory) the runner locks all the same, and says so once.
@@ -159,3 +156,64 @@ async function waitForHoldersBeside(
 
 const EARLIER = 'holds an earlier lock file at this path, deleted or replaced while it held it';
 const INHERITED = 'runs under the lock of an ancestor runner that has let go';
+
+/**
+ * A runner whose ancestor holds the lock (PIPLOCK_HELD) runs its command without locking again, registered as
+ * holding through that ancestor: a runner that locks after the ancestor has let go then waits for this one
+ * (waitForHoldersBeside). It also watches the ancestor, and once that is gone takes the lock itself, directly
+ * (not through the gate), so that programs that are not piplock are kept out too.
+ */
+async function holdInherited(
+  o: HoldOptions,
+  lockfile: string,
+  holder: HeldLock,
+  start: (env: NodeJS.ProcessEnv | undefined) => Promise<number>,
+): Promise<number> {
+  const { log, mode } = o;
+  log.debug(`an ancestor piplock holds the lock; running ${JSON.stringify(o.command)} without locking again`, {
+    lockfile,
+    mode,
+  });
+  let warned = false;
+  const registration = new Registration(lockfile, mode, [...o.command], (message) => {
+    if (warned) return;
+    warned = true;
+    log.warn(`${message}; should the ancestor runner let go first, a runner that locks then may run beside this one`, {
+      lockfile,
+    });
+  });
+  let id = '';
+  if (id === '') {
+    try {
+      id = identityText(platform.fileIdentity(lockfile));
+    } catch {
+      // none to record: a runner of a new file still waits for an inherited holder
+    }
+  }
+  registration.set('holding', { lock: id === '' ? undefined : id, inherited: true });
+  const running = start(o.env);
+  let own: Lock | undefined;
+  let stopWatch: (() => void) | undefined;
+  const check = setInterval(() => {
+    if (processAlive(holder.pid, holder.start)) return;
+    try {
+      own = relock(lockfile, mode) ?? undefined;
+    } catch {
+      return; // tried again at the next check; the registry keeps piplock runners out meanwhile
+    }
+    if (own === undefined) return;
+    clearInterval(check);
+    log.debug('the ancestor runner has let go; this runner holds the lock itself now', { lockfile, mode });
+    registration.set('holding', { lock: identityText(own.identity()) });
+    stopWatch = watchFile(own.identity(), mode, lockfile, (message) => log.warn(message, { lockfile }));
+  }, WATCH_INTERVAL_MS);
+  check.unref();
+  try {
+    return await running;
+  } finally {
+    clearInterval(check);
+    stopWatch?.();
+    registration.remove();
+    own?.release();
+  }
+}

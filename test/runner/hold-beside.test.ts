@@ -99,12 +99,13 @@ describe('a runner that locks also waits for live holders the lock does not show
     const noGuard = sabotaged('noguard');
     const lib = noGuard ? await startHolder(lockfile, 'shared') : undefined;
     const holder = noGuard ? undefined : runner(lockfile, 'shared', phaseCommand(log, 'H', { go }));
-    // A process that holds the gate as a waiting writer does, and never tries the lock.
-    const gate = spawn(NODE, [supportScript('programs/gate-holder.js'), lockfile], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    let gate: ChildProcess | undefined;
     try {
       if (holder) assert.ok(await eventually(() => phases(log).includes('H-start'), 30_000), 'the holder runs');
+      // A process that holds the gate as a waiting writer does, and never tries the lock.
+      gate = spawn(NODE, [supportScript('programs/gate-holder.js'), lockfile], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
       assert.equal(await firstLine(gate), 'holding');
       deleteWhileHeld(lockfile, this);
       // A bare try, as flock(1) would make: no gate, which the gate holder would refuse it at.
@@ -118,14 +119,44 @@ describe('a runner that locks also waits for live holders the lock does not show
       };
       assert.ok(await eventually(refused, 5000), 'the new file is locked again although a writer holds the gate');
     } finally {
-      gate.stdin!.end();
+      gate?.stdin!.end();
       fs.writeFileSync(go, '');
-      await exited(gate);
+      if (gate) await exited(gate);
       await lib?.release();
     }
     // Said once, not every 200 ms.
     const lines = (await succeeds(holder!)).split('\n').filter((l) => l !== '');
     assert.equal(lines.length, 1, lines.join('\n'));
+  });
+
+  it('a nested runner that outlives its ancestor: a runner that locks after the ancestor has let go waits for the nested command', async function () {
+    const dir = tmpDir();
+    const lockfile = path.join(dir, 'pip.lock');
+    const log = path.join(dir, 'log');
+    const go = path.join(dir, 'go');
+    // The outer command starts a nested runner in the background and exits once the nested command runs.
+    // PIPLOCK_TEST_SABOTAGE=nonested: the background job runs its command without a runner (what a runner that
+    // trusts its ancestor blindly amounts to once the ancestor has let go); this test then fails.
+    const nested = sabotaged('nonested')
+      ? phaseCommand(log, 'N', { go })
+      : [NODE, CLI, '--lockfile', lockfile, '--mode', 'exclusive', '--', ...phaseCommand(log, 'N', { go })];
+    const outerCode = `const {spawn}=require('child_process');const fs=require('fs');
+const c=spawn(process.argv[1],process.argv.slice(2),{stdio:'ignore'});c.unref();
+const t=setInterval(()=>{if(fs.readFileSync(${JSON.stringify(log)},'utf8').includes('N-start'))process.exit(0)},20);`;
+    fs.writeFileSync(log, '');
+    const outer = runner(lockfile, 'exclusive', [NODE, '-e', outerCode, ...nested]);
+    let late: Runner | undefined;
+    try {
+      await succeeds(outer);
+      late = runner(lockfile, 'exclusive', phaseCommand(log, 'X', { ms: 100 }));
+      await sleep(1500);
+      assert.deepEqual(phases(log), ['N-start'], "the late runner's command waits for the nested one");
+    } finally {
+      fs.writeFileSync(go, '');
+      if (late) await succeeds(late);
+    }
+    assert.ok(await eventually(() => phases(log).length === 4, 10_000));
+    assert.deepEqual(phases(log), ['N-start', 'N-end', 'X-start', 'X-end']);
   });
 });
 

@@ -16,6 +16,8 @@ export const SABOTAGE_SWITCHES = [
   'noguard',
   /** The replaced-lock test removes the holder's registry entry: a newcomer cannot see the holder of the earlier file. */
   'noholderentry',
+  /** The nested-runner test's background job runs its command without a runner. */
+  'nonested',
   /** A setpriv first on PATH drops --pdeathsig: the command outlives a killed runner (Linux). */
   'nopdeathsig',
   /** The suspended-child helper does not arm the spawn guard (Windows). */
