@@ -63,9 +63,8 @@ export async function holdWhile(
   try {
     mkdirs(path.dirname(lockfile));
     // Everything the command's start needs is ready before the lock is: from the moment it is granted
-    // only the spawn stands between the lock and the command (hand-off latency).
-    env = childEnv(lockfile, mode, o.env ?? process.env);
-    platform.prepareSpawn(o.command[0], { env });
+    // only the registry and the spawn stand between the lock and the command (hand-off latency).
+    platform.prepareSpawn(o.command[0], { env: o.env ?? process.env });
     lock = await acquire(lockfile, {
       mode,
       timeoutMs: o.timeoutMs,
@@ -84,6 +83,8 @@ export async function holdWhile(
     const id = identityText(lock.identity());
     registration.set('holding', { lock: id });
     await waitForHoldersBeside(lockfile, mode, id, o.timeoutMs ?? DEFAULT_TIMEOUT_MS, log, lock);
+    // The identity and the path as they are now that the file is open (a dangling symlink resolves now).
+    env = childEnv(lockfile, mode, o.env ?? process.env, lock.identity());
   } catch (err) {
     registration.remove();
     lock?.release();
