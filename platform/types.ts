@@ -135,6 +135,15 @@ export interface LockPlatform {
 export interface ProcessPlatform {
   /** A token that tells process `pid` apart from a later one with the same PID; undefined where none can be read. */
   startTag(pid: number): string | undefined;
+  /**
+   * Whether the process table read here (PIDs, parents, start tags, lock holders) is this process's own PID
+   * namespace's. Not so on Linux in a PID namespace that shares the host's /proc (`unshare -p -f` without
+   * --mount-proc): there /proc/<pid> is another process than `pid`, and startTag, ancestors and
+   * kernelLockHolders answer nothing rather than the wrong thing. Absent: always true.
+   */
+  ownProcessTable?(): boolean;
+  /** Whether process `pid` is stopped (SIGSTOP, Ctrl-Z, a debugger); absent or undefined where that cannot be read. */
+  stopped?(pid: number): boolean | undefined;
   /** The PIDs of this process's parent, its parent, and so on up, as far as they can be read. */
   ancestors(): number[];
   /** Whether environment variable names ignore case. */

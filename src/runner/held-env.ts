@@ -14,7 +14,8 @@ import { isSameProcess, ownStartTag } from './process-identity';
  * that any path fits on one line. A runner whose lock file is one of these,
  * by identity (a hard link, a bind mount, another spelling) or by path, trusts
  * the line only if that PID is one of its ancestors and still the same
- * process (start tag), and, for an exclusive line, only if the lock is really
+ * process (start tag), where the process table it reads is its own PID
+ * namespace's, and, for an exclusive line, only if the lock is really
  * held exclusively; so that a value exported in a shell, left by a runner
  * that died, or raised from shared to exclusive by a descendant, never
  * switches locking off.
@@ -103,6 +104,11 @@ export function nestedDecision(lockfile: string, mode: LockMode, env: NodeJS.Pro
     action: 'lock',
     warning: `${HELD_ENV} says this lock is held, but ${why}; locking '${lockfile}' as usual`,
   });
+  if (platform.ownProcessTable?.() === false) {
+    return untrusted(
+      'it cannot be checked: /proc belongs to another PID namespace (mount a /proc of this namespace to nest runners)',
+    );
+  }
   const backed = mine.filter(backedByAncestor);
   if (backed.length === 0) {
     return untrusted('no running ancestor piplock holds it (a value exported by hand, or left by a runner that died)');

@@ -18,6 +18,8 @@ export const SABOTAGE_SWITCHES = [
   'noholderentry',
   /** The nested-runner test's background job runs its command without a runner. */
   'nonested',
+  /** The PID-namespace test's runner takes the host's PID for its own (programs/host-pid.ts): /proc looks like its own. */
+  'noownproc',
   /** A setpriv first on PATH drops --pdeathsig: the command outlives a killed runner (Linux). */
   'nopdeathsig',
   /** The suspended-child helper does not arm the spawn guard (Windows). */
