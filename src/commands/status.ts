@@ -30,7 +30,13 @@ export async function execute({ lockfile, json }: StatusInput): Promise<number> 
   const rows = [['PID', 'MODE', 'STATE', 'FOR', 'COMMAND']];
   for (const e of entries) {
     const cmd = quoteCommand(e.command) + (e.registered ? '' : '  (not a piplock runner)');
-    rows.push([String(e.pid), e.mode, e.state, e.since === undefined ? '?' : formatDuration(now - e.since), cmd]);
+    rows.push([
+      String(e.pid),
+      e.mode,
+      e.stopped ? `${e.state} (stopped)` : e.state,
+      e.since === undefined ? '?' : formatDuration(now - e.since),
+      cmd,
+    ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));

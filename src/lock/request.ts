@@ -1,5 +1,6 @@
 import { platform, sameIdentity } from '../../platform';
 import type { Gate, LockErrorReason, LockHandle, LockMode } from '../../platform';
+import { monotonicMs } from '../base/duration';
 import { LockError } from '../base/errors';
 import { Lock } from './lock';
 
@@ -8,7 +9,18 @@ import { Lock } from './lock';
  * text: the files beside the lock (a place where they cannot be written), or
  * the gate itself (abandoned, or with less reach than it should have).
  */
-export type WarningKind = 'side-files' | 'gate';
+export type WarningKind = 'side-files' | 'gate' | 'gate-stalled';
+
+/**
+ * How long the gate may stay busy while the lock itself is free before requests go ahead without it. A waiting
+ * writer takes a free lock at its next try (at once when a holder signals its release; at worst after its current
+ * backoff), so a gate busy that long over a free lock is held by a writer that is stopped (SIGSTOP, Ctrl-Z, a
+ * debugger) or by a foreign process. Writer preference is an optimisation, never worth a stalled build.
+ */
+export const GATE_STALL_MS = 5000;
+
+/** The lock is probed (an exclusive try, undone at once) at most this often, so that a waiting writer's own try all but never meets a probe. */
+const STALL_PROBE_EVERY_MS = 1000;
 
 export type TryResult = { lock: Lock } | { busy: true; transient?: LockError; atGate?: boolean };
 
@@ -61,11 +73,16 @@ export class GatedRequest {
   /** Undefined where no gate can be had (a read-only or full place): the lock works without writer preference. */
   private gate: Gate | undefined;
   private gateHeld = false;
+  /** Since when the gate has been busy while the lock itself was free at every probe (monotonic ms). */
+  private stalledSince: number | undefined;
+  private lastProbe: number | undefined;
+  private stallWarned = false;
 
   constructor(
     private readonly path: string,
     private readonly mode: LockMode,
     private readonly onWarning?: (message: string, kind: WarningKind) => void,
+    private readonly stallMs = GATE_STALL_MS,
   ) {}
 
   /**
@@ -83,7 +100,7 @@ export class GatedRequest {
       throw err;
     }
     try {
-      if (!this.enterGate(handle)) {
+      if (!this.enterGate(handle) && !this.pastStalledGate(handle)) {
         handle.close();
         return { busy: true, atGate: true };
       }
@@ -121,6 +138,38 @@ export class GatedRequest {
         'gate',
       );
     this.gateHeld = true;
+    return true;
+  }
+
+  /**
+   * At a busy gate: whether it has stayed busy for stallMs while the lock itself was free at every probe, so that
+   * this request goes past it. The first probe comes a second after the first refusal, not at the release that
+   * woke every waiter at once. Says so once.
+   */
+  private pastStalledGate(handle: LockHandle): boolean {
+    const now = monotonicMs();
+    if (this.lastProbe === undefined) {
+      this.lastProbe = now;
+      return false;
+    }
+    if (now - this.lastProbe >= STALL_PROBE_EVERY_MS) {
+      this.lastProbe = now;
+      const free = handle.tryLock();
+      if (free) handle.unlock();
+      if (!free) {
+        this.stalledSince = undefined;
+        return false;
+      }
+      this.stalledSince ??= now;
+    }
+    if (this.stalledSince === undefined || now - this.stalledSince < this.stallMs) return false;
+    if (!this.stallWarned) {
+      this.stallWarned = true;
+      this.onWarning?.(
+        `the writer-preference gate of '${this.path}' has been busy for ${Math.round((now - this.stalledSince) / 1000)} s while the lock itself is free; going ahead without writer preference`,
+        'gate-stalled',
+      );
+    }
     return true;
   }
 

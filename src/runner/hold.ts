@@ -11,6 +11,7 @@ import { childEnv, nestedDecision } from './held-env';
 import type { HeldLock } from './held-env';
 import { processAlive } from './process-identity';
 import { DEFAULT_NOTICE_AFTER_MS, startNotices } from './notices';
+import { describeGateHolder } from './holders';
 import { holdersBeside, Registration } from './registry';
 import { WATCH_INTERVAL_MS, watchFile, watchLockFile } from './watch';
 
@@ -68,8 +69,11 @@ export async function holdWhile(
     lock = await acquire(lockfile, {
       mode,
       timeoutMs: o.timeoutMs,
-      onWarning: (message, kind) =>
-        kind === 'side-files' ? sideFilesWarning(message) : log.warn(message, { lockfile }),
+      onWarning: (message, kind) => {
+        if (kind === 'side-files') sideFilesWarning(message);
+        else if (kind === 'gate-stalled') log.warn(`${message}; ${describeGateHolder(lockfile)}`, { lockfile });
+        else log.warn(message, { lockfile });
+      },
       onBusy: (attempt, waited) => {
         if (attempt === 1) {
           registration.set('waiting');

@@ -14,6 +14,13 @@ export interface StatusEntry {
   since?: number;
   /** False for a holder found only in the kernel's lock table (flock(1), the reference runner). */
   registered: boolean;
+  /** Stopped (SIGSTOP, Ctrl-Z, a debugger): it will not move until continued. Absent where not stopped or unknown. */
+  stopped?: boolean;
+}
+
+/** " (stopped)" for a stopped process, where the OS tells. */
+function stoppedMark(pid: number): string {
+  return platform.stopped?.(pid) ? ' (stopped)' : '';
 }
 
 /** Holders and waiters: the registry, plus (Linux) flock holders piplock did not register. */
@@ -30,6 +37,7 @@ export function lockStatus(lockfile: string): StatusEntry[] {
   for (const h of platform.kernelLockHolders(lockfile)) {
     if (!known.has(h.pid)) entries.push({ ...h, state: 'holding', registered: false });
   }
+  for (const e of entries) if (platform.stopped?.(e.pid)) e.stopped = true;
   const order = (e: StatusEntry): number => (e.state === 'holding' ? 0 : 1);
   return entries.sort((a, b) => order(a) - order(b) || (a.since ?? 0) - (b.since ?? 0));
 }
@@ -41,14 +49,26 @@ export function describeHolders(lockfile: string): string {
     const writer = readRegistry(lockfile).find(
       (e) => e.state === 'waiting' && e.mode === 'exclusive' && e.pid !== process.pid,
     );
-    if (writer) return `an exclusive request is ahead of it: PID ${writer.pid} (${quoteCommand(writer.command)})`;
+    if (writer) {
+      return `an exclusive request is ahead of it: PID ${writer.pid}${stoppedMark(writer.pid)}: ${quoteCommand(writer.command)}`;
+    }
     return 'held by a process that piplock does not know (flock(1), the reference runner or another tool)';
   }
   const now = Date.now();
   const shown = holders.slice(0, 5).map((h) => {
-    const age = h.since === undefined ? '' : `, ${formatDuration(now - h.since)}`;
+    const age = (h.since === undefined ? '' : `, ${formatDuration(now - h.since)}`) + (h.stopped ? ', stopped' : '');
     return `PID ${h.pid} (${h.mode}${age}: ${quoteCommand(h.command)})`;
   });
   const more = holders.length > shown.length ? ` and ${holders.length - shown.length} more` : '';
   return `held by ${shown.join(', ')}${more}`;
+}
+
+/** Who holds a gate that stays busy over a free lock, where the registry knows: the exclusive waiters, stopped or not. */
+export function describeGateHolder(lockfile: string): string {
+  const writers = readRegistry(lockfile).filter(
+    (e) => e.state === 'waiting' && e.mode === 'exclusive' && e.pid !== process.pid,
+  );
+  if (writers.length === 0) return 'its holder is not a registered piplock runner';
+  const shown = writers.map((w) => `PID ${w.pid}${stoppedMark(w.pid)}: ${quoteCommand(w.command)}`);
+  return `held by the exclusive request of ${shown.join(', ')}`;
 }
