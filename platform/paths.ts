@@ -12,6 +12,11 @@ export function sideDir(lockfile: string): string {
   return `${lockfile}.d`;
 }
 
+/** A file in sideDir, joined as text only: a `..` in the lock path stays for open(2) to resolve. */
+export function sideFile(lockfile: string, name: string): string {
+  return `${sideDir(lockfile)}${path.sep}${name}`;
+}
+
 /**
  * The lock file's absolute path with symlinks resolved: those of its
  * directory when the file does not exist yet (the first runner on a new build

@@ -1,5 +1,5 @@
 import { platform, sameIdentity } from '../../platform';
-import type { Gate, LockErrorReason, LockHandle, LockMode } from '../../platform';
+import type { Gate, LockHandle, LockMode } from '../../platform';
 import { monotonicMs } from '../base/duration';
 import { LockError } from '../base/errors';
 import { Lock } from './lock';
@@ -124,8 +124,9 @@ export class GatedRequest {
         this.gate = platform.openGate(this.path, handle.identity());
         if (this.gate.warning !== undefined) this.onWarning?.(this.gate.warning, 'gate');
       } catch (err) {
-        // Only a place where nothing can be written, or a squatted name, costs the gate; anything else (EMFILE, a bug) is an error.
-        if (!(err instanceof LockError) || !UNWRITABLE.has(err.reason)) throw err;
+        // Whatever keeps the gate from being had where the lock file works (a place where nothing can be written, a
+        // stray file in its place, a squatted name) costs only writer preference; no descriptors left is an error.
+        if (!(err instanceof LockError) || err.reason === 'too-many-files') throw err;
         this.onWarning?.(`locking '${this.path}' without writer preference: ${err.message}`, 'side-files');
       }
     }
@@ -189,15 +190,3 @@ export class GatedRequest {
     if (wasHeld) platform.signalRelease(this.path);
   }
 }
-
-/**
- * Why a gate may not be had where the lock file is usable: a place that is read-only, not ours, or full; on Windows
- * also a gate name that another program took for an object of another type.
- */
-const UNWRITABLE: ReadonlySet<LockErrorReason> = new Set([
-  'read-only',
-  'access-denied',
-  'no-space',
-  'not-found',
-  'name-taken',
-]);

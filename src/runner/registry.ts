@@ -1,6 +1,6 @@
 import fs = require('node:fs');
 import path = require('node:path');
-import { describeErrno, mkdirs, sideDir } from '../../platform';
+import { describeErrno, mkdirs, sideDir, sideFile } from '../../platform';
 import type { LockMode } from '../../platform';
 import { ownStartTag, processAlive } from './process-identity';
 
@@ -37,7 +37,38 @@ const MAX_ENTRY_BYTES = 64 * 1024;
 const ENTRY_NAME = /^\d+\.json$/;
 
 function entryFile(lockfile: string, pid: number): string {
-  return path.join(sideDir(lockfile), `${pid}.json`);
+  return sideFile(lockfile, `${pid}.json`);
+}
+
+const NEW_FILE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0);
+
+/**
+ * Writes `text` to a new temporary file in `dir` and returns its name. Created new (O_EXCL) and never through a
+ * link (O_NOFOLLOW), under a name no one can know in advance, so that a file or symlink planted in the registry is
+ * never written through; a name taken meanwhile only means another name. (Not node:crypto: loading it costs every
+ * build action milliseconds; O_EXCL does the rest.)
+ */
+function writeNew(dir: string, text: string): string {
+  for (let attempt = 0; ; attempt++) {
+    const tag = `${process.hrtime.bigint().toString(36)}${Math.random().toString(36).slice(2)}`;
+    const file = `${dir}${path.sep}.${process.pid}-${tag}.tmp`;
+    let fd: number;
+    try {
+      fd = fs.openSync(file, NEW_FILE, 0o644);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 10) continue;
+      throw err;
+    }
+    try {
+      fs.writeSync(fd, text);
+    } catch (err) {
+      fs.closeSync(fd);
+      fs.rmSync(file, { force: true });
+      throw err;
+    }
+    fs.closeSync(fd);
+    return file;
+  }
 }
 
 /** This runner's entry. Best effort: a registry that cannot be written never stops the build. */
@@ -63,14 +94,15 @@ export class Registration {
       ...held,
     };
     const file = entryFile(this.lockfile, process.pid);
-    const tmp = `${path.dirname(file)}${path.sep}.${process.pid}.tmp`;
+    const dir = sideDir(this.lockfile);
+    let tmp: string | undefined;
     try {
       try {
-        fs.writeFileSync(tmp, JSON.stringify(entry));
+        tmp = writeNew(dir, JSON.stringify(entry));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        mkdirs(path.dirname(file));
-        fs.writeFileSync(tmp, JSON.stringify(entry));
+        mkdirs(dir);
+        tmp = writeNew(dir, JSON.stringify(entry));
       }
       fs.renameSync(tmp, file);
       this.written = true;
@@ -79,11 +111,7 @@ export class Registration {
       this.onFailure(
         `piplock status will not list this runner: cannot write '${e.path ?? file}': ${describeErrno(e.code)}`,
       );
-      try {
-        fs.unlinkSync(tmp);
-      } catch {
-        // never written
-      }
+      if (tmp !== undefined) fs.rmSync(tmp, { force: true });
     }
   }
 
@@ -153,7 +181,7 @@ export function readRegistry(lockfile: string): RegistryEntry[] {
   const out: RegistryEntry[] = [];
   for (const name of names) {
     if (!ENTRY_NAME.test(name)) continue;
-    const file = path.join(dir, name);
+    const file = `${dir}${path.sep}${name}`;
     const text = readEntryText(file);
     if (text === undefined) continue;
     let e: unknown;
