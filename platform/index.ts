@@ -24,7 +24,7 @@ export const platform: Platform = choose();
 
 export { DirectoryError, LockError, describeErrno } from './errors';
 export type { LockErrorReason } from './errors';
-export { mkdirs, sideDir, sideFile } from './paths';
+export { absolutePath, mkdirs, sideDir, sideFile } from './paths';
 export { identityText, sameIdentity } from './types';
 export type {
   FileIdentity,

@@ -1,5 +1,5 @@
 import fs = require('node:fs');
-import path = require('node:path');
+import { absolutePath } from '../../platform';
 import { formatDuration } from '../base/duration';
 import { quoteCommand } from '../base/quote';
 import { lockStatus } from '../runner/holders';
@@ -12,7 +12,7 @@ export interface StatusInput {
 
 /** `piplock status LOCKFILE [--json]`: prints, and returns the exit status (always 0). */
 export async function execute({ lockfile, json }: StatusInput): Promise<number> {
-  const file = path.resolve(lockfile);
+  const file = absolutePath(lockfile);
   const entries = lockStatus(file);
   const now = Date.now();
   if (json) {

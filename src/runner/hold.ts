@@ -1,5 +1,5 @@
 import path = require('node:path');
-import { describeErrno, identityText, mkdirs, platform } from '../../platform';
+import { absolutePath, describeErrno, identityText, mkdirs, platform } from '../../platform';
 import type { LockMode } from '../../platform';
 import { formatDuration, monotonicMs } from '../base/duration';
 import { DirectoryError, FAILURE_STATUS, LockError, LockTimeoutError } from '../base/errors';
@@ -41,7 +41,8 @@ export async function holdWhile(
   start: (env: NodeJS.ProcessEnv | undefined) => Promise<number>,
 ): Promise<number> {
   const { log, mode } = o;
-  const lockfile = path.resolve(o.lockfile);
+  // As open(2) resolves it: `out/../pip.lock` with `out` a symlink is beside its target.
+  const lockfile = absolutePath(o.lockfile);
   const nested = nestedDecision(lockfile, mode);
   if (nested.action === 'refuse') {
     log.error(nested.error);
