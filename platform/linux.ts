@@ -6,6 +6,7 @@
 import fs = require('node:fs');
 import path = require('node:path');
 import { walkUp } from './ancestry';
+import { loadKoffi } from './koffi';
 import { posixPlatform } from './posix';
 import type { KernelLockHolder, Platform, SpawnPlan } from './types';
 
@@ -36,6 +37,23 @@ function ownProcessTable(): boolean {
 /** The start time in clock ticks since boot (field 22). */
 function startTag(pid: number): string | undefined {
   return ownProcessTable() ? statFields(pid)?.[19] : undefined;
+}
+
+let memfd: ((name: string, flags: number) => number) | undefined;
+const MFD_CLOEXEC = 1;
+
+/** memfd_create(2) through koffi: loaded only by a runner that captures output. */
+function memoryFile(name: string): number | undefined {
+  try {
+    memfd ??= loadKoffi().load('libc.so.6').func('int memfd_create(const char *name, unsigned int flags)') as (
+      name: string,
+      flags: number,
+    ) => number;
+    const fd = memfd(name, MFD_CLOEXEC);
+    return fd >= 0 ? fd : undefined;
+  } catch {
+    return undefined; // no koffi, no memfd_create (kernels before 3.17): a file in $TMPDIR does the job
+  }
 }
 
 /** State T (stopped) or t (stopped by a tracer): field 3. */
@@ -267,6 +285,7 @@ export const linux: Platform = {
   ...posixPlatform('linux', 'libc.so.6'),
   ownProcessTable,
   stopped,
+  memoryFile,
   startTag,
   ancestors,
   kernelLockHolders,

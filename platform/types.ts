@@ -142,6 +142,11 @@ export interface ProcessPlatform {
    * kernelLockHolders answer nothing rather than the wrong thing. Absent: always true.
    */
   ownProcessTable?(): boolean;
+  /**
+   * A new anonymous file in memory (Linux: memfd_create), for output captured from a command: it needs no room in
+   * $TMPDIR and leaves nothing behind. Undefined where the OS has none, or it cannot be made.
+   */
+  memoryFile?(name: string): number | undefined;
   /** Whether process `pid` is stopped (SIGSTOP, Ctrl-Z, a debugger); absent or undefined where that cannot be read. */
   stopped?(pid: number): boolean | undefined;
   /** The PIDs of this process's parent, its parent, and so on up, as far as they can be read. */

@@ -16,6 +16,13 @@ export class CapturedOutput {
   private readonly file: string | undefined;
 
   constructor(dir: string = os.tmpdir()) {
+    // In memory where the OS allows (Linux), as python_runner.py buffers it: $TMPDIR's room does not matter then.
+    const memory = platform.memoryFile?.('piplock-output');
+    if (memory !== undefined) {
+      this.fd = memory;
+      this.file = undefined;
+      return;
+    }
     // Unique by pid and time; 'wx' refuses an existing file, so a clash only means another try.
     // (Not node:crypto: loading it would add milliseconds to every build action.)
     let file = '';
