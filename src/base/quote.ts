@@ -2,9 +2,30 @@
 
 const PLAIN = /^[\w@%+=:,./\\-]+$/;
 
-/** A command line as a reader can paste it into a POSIX shell: plain words as they are, others in single quotes. */
+/**
+ * A command line as a reader can paste it into a POSIX shell: plain words as they are, others in single quotes,
+ * and a word with a control character (a terminal escape, a newline that would fake a line) as $'...' with its
+ * control characters escaped, so that nothing from another process's argv acts on the reader's terminal.
+ */
 export function quoteCommand(argv: readonly string[]): string {
-  return argv.map((a) => (PLAIN.test(a) ? a : `'${a.replace(/'/g, `'"'"'`)}'`)).join(' ');
+  return argv.map(quoteWord).join(' ');
+}
+
+function quoteWord(a: string): string {
+  if (PLAIN.test(a)) return a;
+  if (!hasControl(a)) return `'${a.replace(/'/g, `'"'"'`)}'`;
+  const body = a.replace(/[\x00-\x1f\x7f'\\]/g, (c) =>
+    c === "'" ? "\\'" : c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+  return `$'${body}'`;
+}
+
+function hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
 }
 
 /** One value in an error message, as Python's repr spells a str, so that messages read as python_runner.py's do. */

@@ -1,4 +1,5 @@
-import { platform } from '../../platform';
+import fs = require('node:fs');
+import { describeErrno, LockError, platform } from '../../platform';
 import type { LockMode } from '../../platform';
 import { formatDuration } from '../base/duration';
 import { quoteCommand } from '../base/quote';
@@ -71,4 +72,28 @@ export function describeGateHolder(lockfile: string): string {
   if (writers.length === 0) return 'its holder is not a registered piplock runner';
   const shown = writers.map((w) => `PID ${w.pid}${stoppedMark(w.pid)}: ${quoteCommand(w.command)}`);
   return `held by the exclusive request of ${shown.join(', ')}`;
+}
+
+/**
+ * What a non-blocking try on the lock itself says, for a status that lists nobody: 'free', 'held' (by a process
+ * piplock cannot see: another user's registry, another PID namespace, a foreign tool where the OS lists no lock
+ * holders), or 'no lock file'. Nothing is created. Throws LockError for a path that cannot be a lock file.
+ */
+export function lockState(lockfile: string): 'free' | 'held' | 'no lock file' {
+  let st: import('node:fs').Stats | undefined;
+  try {
+    st = fs.statSync(lockfile, { throwIfNoEntry: false });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new LockError(`cannot use '${lockfile}' as a lock file: ${describeErrno(e.code)}`, e.code ?? 'EUNKNOWN');
+  }
+  if (st === undefined) return 'no lock file';
+  if (st.isDirectory()) throw new LockError(`cannot use '${lockfile}' as a lock file: it is a directory`, 'EISDIR');
+  if (!st.isFile()) throw new LockError(`cannot use '${lockfile}' as a lock file: it is not a regular file`, 'ENOTREG');
+  const handle = platform.openLockHandle(lockfile);
+  try {
+    return handle.tryLock() ? 'free' : 'held';
+  } finally {
+    handle.close();
+  }
 }

@@ -34,6 +34,25 @@ export type HeldBy = Pick<RegistryEntry, 'lock' | 'inherited'>;
 
 /** An entry is a few hundred bytes; anything far larger is not one of ours. */
 const MAX_ENTRY_BYTES = 64 * 1024;
+/** A writer keeps its entry well below that: the command is shortened, never the entry dropped. */
+const MAX_COMMAND_CHARS = 16 * 1024;
+/** The range of a JavaScript Date: a `since` outside it is not a time. */
+const MAX_DATE_MS = 8.64e15;
+
+/** The command as an entry records it: whole, or its first words up to MAX_COMMAND_CHARS, with '…' for the rest. */
+function recorded(command: readonly string[]): string[] {
+  let total = 0;
+  const out: string[] = [];
+  for (const a of command) {
+    if (total + a.length > MAX_COMMAND_CHARS) {
+      out.push(`${a.slice(0, Math.max(0, MAX_COMMAND_CHARS - total))}…`);
+      return out;
+    }
+    total += a.length;
+    out.push(a);
+  }
+  return out;
+}
 const ENTRY_NAME = /^\d+\.json$/;
 
 function entryFile(lockfile: string, pid: number): string {
@@ -88,7 +107,7 @@ export class Registration {
       pid: process.pid,
       mode: this.mode,
       state,
-      command: this.command,
+      command: recorded(this.command),
       since: Date.now(),
       start: ownStartTag(),
       ...held,
@@ -138,6 +157,7 @@ function isEntry(e: unknown): e is RegistryEntry {
     Array.isArray(r.command) &&
     r.command.every((a) => typeof a === 'string') &&
     typeof r.since === 'number' &&
+    Math.abs(r.since) <= MAX_DATE_MS &&
     (r.start === undefined || typeof r.start === 'string') &&
     (r.lock === undefined || typeof r.lock === 'string') &&
     (r.inherited === undefined || typeof r.inherited === 'boolean')
