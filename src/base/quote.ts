@@ -14,9 +14,13 @@ export function quoteCommand(argv: readonly string[]): string {
 function quoteWord(a: string): string {
   if (PLAIN.test(a)) return a;
   if (!hasControl(a)) return `'${a.replace(/'/g, `'"'"'`)}'`;
-  const body = a.replace(/[\x00-\x1f\x7f'\\]/g, (c) =>
-    c === "'" ? "\\'" : c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
+  let body = '';
+  for (const c of a) {
+    const code = c.charCodeAt(0);
+    if (c === "'" || c === '\\') body += `\\${c}`;
+    else if (code < 0x20 || code === 0x7f) body += `\\x${code.toString(16).padStart(2, '0')}`;
+    else body += c;
+  }
   return `$'${body}'`;
 }
 
