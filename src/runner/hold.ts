@@ -67,29 +67,41 @@ export async function holdWhile(
     // Everything the command's start needs is ready before the lock is: from the moment it is granted
     // only the registry and the spawn stand between the lock and the command (hand-off latency).
     platform.prepareSpawn(o.command[0], { env: o.env ?? process.env });
-    lock = await acquire(lockfile, {
-      mode,
-      timeoutMs: o.timeoutMs,
-      onWarning: (message, kind) => {
-        if (kind === 'side-files') sideFilesWarning(message);
-        else if (kind === 'gate-stalled') log.warn(`${message}; ${describeGateHolder(lockfile)}`, { lockfile });
-        else log.warn(message, { lockfile });
-      },
-      onBusy: (attempt, waited) => {
-        if (attempt === 1) {
-          registration.set('waiting');
-          stopNotices = startNotices(lockfile, mode, o.noticeAfterMs ?? DEFAULT_NOTICE_AFTER_MS, log);
-        }
-        log.debug(`lock busy, attempt ${attempt} after ${formatDuration(waited)}`, { lockfile, mode });
-      },
-    });
-    // Registered as holding, with the file it holds, before the command starts: should this file be deleted,
-    // a runner that locks the new one at this path finds this one, and waits for it.
-    const id = identityText(lock.identity());
-    registration.set('holding', { lock: id });
-    await waitForHoldersBeside(lockfile, mode, id, o.timeoutMs ?? DEFAULT_TIMEOUT_MS, log, lock);
+    const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const begun = monotonicMs();
+    let registeredWaiting = false;
+    for (;;) {
+      lock = await acquire(lockfile, {
+        mode,
+        timeoutMs: Math.max(0, timeoutMs - (monotonicMs() - begun)),
+        onWarning: (message, kind) => {
+          if (kind === 'side-files') sideFilesWarning(message);
+          else if (kind === 'gate-stalled') log.warn(`${message}; ${describeGateHolder(lockfile)}`, { lockfile });
+          else log.warn(message, { lockfile });
+        },
+        onBusy: (attempt, waited) => {
+          if (!registeredWaiting) {
+            registeredWaiting = true;
+            registration.set('waiting');
+            stopNotices ??= startNotices(lockfile, mode, o.noticeAfterMs ?? DEFAULT_NOTICE_AFTER_MS, log);
+          }
+          log.debug(`lock busy, attempt ${attempt} after ${formatDuration(waited)}`, { lockfile, mode });
+        },
+      });
+      // Registered as holding, with the file it holds, before the command starts: should this file be deleted,
+      // a runner that locks the new one at this path finds this one, and waits for it.
+      const id = identityText(lock.identity());
+      registration.set('holding', { lock: id });
+      const remaining = Math.max(0, timeoutMs - (monotonicMs() - begun));
+      if (await waitForHoldersBeside(lockfile, mode, id, remaining, log, lock)) break;
+      // Its own file was deleted while it waited: that lock excludes nobody. Let go and lock the file now there.
+      lock.release();
+      lock = undefined;
+      registration.set('waiting');
+      registeredWaiting = true;
+    }
     // The identity and the path as they are now that the file is open (a dangling symlink resolves now).
-    env = childEnv(lockfile, mode, o.env ?? process.env, lock.identity());
+    env = childEnv(lockfile, mode, o.env ?? process.env, lock!.identity());
   } catch (err) {
     registration.remove();
     lock?.release();
@@ -107,7 +119,7 @@ export async function holdWhile(
   }
   if (log.enabled('debug'))
     log.debug(`${mode} lock taken with ${platform.lockBackend()}; running ${JSON.stringify(o.command)}`, { lockfile });
-  const held = lock;
+  const held = lock!;
   const running = start(env);
   // A lock file deleted or replaced while held would let newcomers in: notice it, say so, and lock the new file too.
   const stopWatch = watchLockFile(held, lockfile, (message) => log.warn(message, { lockfile }));
@@ -125,7 +137,9 @@ export async function holdWhile(
  * conflicts (registry.holdersBeside): a holder of an earlier file at this path, deleted or replaced under it, or a
  * nested runner whose ancestor has let go. Such a newcomer would otherwise run beside it: until the holder's watch
  * has locked the new file too (up to 200 ms, or never while a writer holds the gate), or for as long as the nested
- * runner runs. Gives up after `timeoutMs` (LockTimeoutError), releasing the lock.
+ * runner runs. True once there are none. False as soon as this runner's own file is no longer at the path (deleted
+ * again while it waited): a lock on it excludes nobody, and two runners waiting on two such files would otherwise
+ * wait for each other. Gives up after `timeoutMs` (LockTimeoutError), releasing the lock.
  */
 async function waitForHoldersBeside(
   lockfile: string,
@@ -134,12 +148,19 @@ async function waitForHoldersBeside(
   timeoutMs: number,
   log: Logger,
   lock: Lock,
-): Promise<void> {
+): Promise<boolean> {
   const ancestors = (): number[] => platform.ancestors();
   let beside = holdersBeside(lockfile, mode, id, ancestors);
-  if (beside.length === 0) return;
+  if (beside.length === 0) return true;
   const start = monotonicMs();
   const waiter = platform.listenForRelease(lockfile);
+  const stillMine = (): boolean => {
+    try {
+      return identityText(platform.fileIdentity(lockfile)) === id;
+    } catch {
+      return false;
+    }
+  };
   try {
     const who = beside.map((e) => `PID ${e.pid} (${e.mode}) ${e.inherited ? INHERITED : EARLIER}`).join(', ');
     log.warn(`locked '${lockfile}', but ${who}; waiting for ${beside.length === 1 ? 'it' : 'them'} to finish`, {
@@ -153,8 +174,10 @@ async function waitForHoldersBeside(
       }
       // The holders signal their release; polling covers one that was killed.
       await waiter.wait(Math.min(50 * attempt, 500, timeoutMs - waited));
+      if (!stillMine()) return false;
       beside = holdersBeside(lockfile, mode, id, ancestors);
     }
+    return true;
   } finally {
     waiter.close();
   }
