@@ -10,6 +10,7 @@ import { relock } from '../lock/request';
 import { childEnv, nestedDecision } from './held-env';
 import type { HeldLock } from './held-env';
 import { processAlive } from './process-identity';
+import { exitStatus } from './child';
 import { DEFAULT_NOTICE_AFTER_MS, startNotices } from './notices';
 import { describeGateHolder } from './holders';
 import { holdersBeside, Registration } from './registry';
@@ -61,6 +62,7 @@ export async function holdWhile(
   };
   const registration = new Registration(lockfile, mode, [...o.command], sideFilesWarning);
   let stopNotices: (() => void) | undefined;
+  let interrupt: ReturnType<typeof pidOneInterrupt>;
   let env: NodeJS.ProcessEnv;
   try {
     mkdirs(path.dirname(lockfile));
@@ -69,10 +71,12 @@ export async function holdWhile(
     platform.prepareSpawn(o.command[0], { env: o.env ?? process.env });
     const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const begun = monotonicMs();
+    interrupt = pidOneInterrupt();
     let registeredWaiting = false;
     for (;;) {
       lock = await acquire(lockfile, {
         mode,
+        signal: interrupt?.signal,
         timeoutMs: Math.max(0, timeoutMs - (monotonicMs() - begun)),
         onWarning: (message, kind) => {
           if (kind === 'side-files') sideFilesWarning(message);
@@ -105,6 +109,7 @@ export async function holdWhile(
   } catch (err) {
     registration.remove();
     lock?.release();
+    if (interrupt?.status !== undefined) return interrupt.status;
     if (err instanceof LockError || err instanceof LockTimeoutError) {
       log.error(err.message);
       return FAILURE_STATUS;
@@ -116,6 +121,7 @@ export async function holdWhile(
     throw err;
   } finally {
     stopNotices?.();
+    interrupt?.close();
   }
   if (log.enabled('debug'))
     log.debug(`${mode} lock taken with ${platform.lockBackend()}; running ${JSON.stringify(o.command)}`, { lockfile });
@@ -245,4 +251,28 @@ async function holdInherited(
     registration.remove();
     own?.release();
   }
+}
+
+/**
+ * As PID 1 (a container without an init), a signal that has no handler is ignored by the kernel: a runner waiting
+ * for the lock would sit out SIGINT and SIGTERM. There, while it waits, they end the wait, with the shell's status
+ * 128+N. Elsewhere nothing (the default action already ends the runner, and nothing is held yet).
+ */
+function pidOneInterrupt(): { signal: AbortSignal; status: number | undefined; close(): void } | undefined {
+  if (process.pid !== 1 || process.platform === 'win32') return undefined;
+  const controller = new AbortController();
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  const state = {
+    signal: controller.signal,
+    status: undefined as number | undefined,
+    close: () => {
+      for (const sig of sigs) process.off(sig, on);
+    },
+  };
+  function on(sig: NodeJS.Signals): void {
+    state.status = exitStatus(null, sig);
+    controller.abort(new Error(`interrupted by ${sig}`));
+  }
+  for (const sig of sigs) process.on(sig, on);
+  return state;
 }
