@@ -134,14 +134,15 @@ describe('a runner that locks also waits for live holders the lock does not show
     const lockfile = path.join(dir, 'pip.lock');
     const log = path.join(dir, 'log');
     const go = path.join(dir, 'go');
-    // The outer command starts a nested runner in the background and exits once the nested command runs.
+    // The outer command starts a nested runner in the background and exits once the nested command runs. Detached:
+    // on Windows a child that is not is in its parent's kill-on-close job, and would die with it.
     // PIPLOCK_TEST_SABOTAGE=nonested: the background job runs its command without a runner (what a runner that
     // trusts its ancestor blindly amounts to once the ancestor has let go); this test then fails.
     const nested = sabotaged('nonested')
       ? phaseCommand(log, 'N', { go })
       : [NODE, CLI, '--lockfile', lockfile, '--mode', 'exclusive', '--', ...phaseCommand(log, 'N', { go })];
     const outerCode = `const {spawn}=require('child_process');const fs=require('fs');
-const c=spawn(process.argv[1],process.argv.slice(2),{stdio:'ignore'});c.unref();
+const c=spawn(process.argv[1],process.argv.slice(2),{stdio:'ignore',detached:true});c.unref();
 const t=setInterval(()=>{if(fs.readFileSync(${JSON.stringify(log)},'utf8').includes('N-start'))process.exit(0)},20);`;
     fs.writeFileSync(log, '');
     const outer = runner(lockfile, 'exclusive', [NODE, '-e', outerCode, ...nested]);
