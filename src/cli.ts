@@ -12,7 +12,7 @@ function fail(message: string, status: number): never {
   process.exit(status);
 }
 
-const COMMANDS = ['run', 'status', 'python-runner', 'help'];
+const COMMANDS = ['run', 'status', 'report', 'trace', 'python-runner', 'help'];
 
 /** Edit distance, for telling a misspelt subcommand from a command to run. */
 function distance(a: string, b: string): number {
@@ -47,6 +47,7 @@ const FAST_OPTIONS = new Map<string, [keyof RunOptions, (v: string) => unknown]>
   ['--notice-after', ['noticeAfter', parseDuration]],
   ['--log-level', ['logLevel', oneOf(LOG_LEVELS)]],
   ['--log-format', ['logFormat', oneOf(LOG_FORMATS)]],
+  ['--label', ['label', (v) => v]],
 ]);
 
 /**
@@ -72,7 +73,7 @@ export function parseCommon(
     if (arg === '--') {
       const command = argv.slice(i + 1);
       if (command.length === 0 || opts.lockfile === undefined) return undefined;
-      return { run: [command, { mode: 'auto', logLevel: 'warn', logFormat: 'text', ...opts } as RunOptions] };
+      return { run: [command, { mode: 'auto', logFormat: 'text', ...opts } as RunOptions] };
     }
     const eq = arg.indexOf('=');
     const name = eq > 0 ? arg.slice(0, eq) : arg;
@@ -126,13 +127,18 @@ export function build(onRun = startRun, onPythonRunner = startPythonRunner): Com
     .addOption(
       new Option('--mode <mode>', 'auto: exclusive for pip, shared for anything else').choices(MODES).default('auto'),
     )
-    .option('--timeout <duration>', 'give up waiting after this long (seconds, or 500ms, 90s, 30m)', timeoutArg)
     .option(
-      '--notice-after <duration>',
-      'after waiting this long, say on stderr who holds the lock, then every 30 s (default 5s)',
+      '--timeout <duration>',
+      'give up waiting after this long (seconds, or 500ms, 90s, 30m; default $PIPLOCK_TIMEOUT, else 30m)',
       timeoutArg,
     )
-    .addOption(new Option('--log-level <level>').choices(LOG_LEVELS).default('warn'))
+    .option(
+      '--notice-after <duration>',
+      'after waiting this long, say on stderr who holds the lock, then every 30 s (default $PIPLOCK_NOTICE_AFTER, else 5s)',
+      timeoutArg,
+    )
+    .option('--label <name>', "the action's name (a GN label) for status, the event log and notices")
+    .addOption(new Option('--log-level <level>', 'default: $PIPLOCK_LOG_LEVEL, else warn').choices(LOG_LEVELS))
     .addOption(new Option('--log-format <format>').choices(LOG_FORMATS).default('text'))
     .argument('[command...]', 'the command to run, after --')
     .passThroughOptions()
@@ -146,9 +152,52 @@ export function build(onRun = startRun, onPythonRunner = startPythonRunner): Com
     .description('list the holders and waiters of a lock file: PID, mode, state, since when, command')
     .argument('<lockfile>', 'the lock file')
     .option('--json', 'machine-readable output')
-    .action(async (lockfile: string, opts: { json?: boolean }) => {
+    .option(
+      '--watch [interval]',
+      'a live view, redrawn every interval (default 1s) until Ctrl-C: holders, waiters, and whom each waits for',
+    )
+    .action(async (lockfile: string, opts: { json?: boolean; watch?: string | true }) => {
+      let watchMs: number | undefined;
+      if (opts.watch !== undefined) {
+        watchMs = opts.watch === true ? 1000 : parseDuration(opts.watch);
+        if (watchMs === undefined || watchMs <= 0) fail(`--watch: ${notADuration(String(opts.watch))}`, USAGE_STATUS);
+      }
       const { execute } = require('./commands/status') as typeof import('./commands/status');
-      process.exit(await execute({ lockfile, json: opts.json === true }));
+      process.exit(
+        await execute({ lockfile, json: opts.json === true, ...(watchMs !== undefined ? { watchMs } : {}) }),
+      );
+    });
+
+  program
+    .command('report')
+    .description(
+      "summarise a lock's event log after a build: waits by mode, exclusive holds, the longest waits and who caused them",
+    )
+    .argument('<lockfile>', 'the lock file')
+    .option('--json', 'machine-readable output')
+    .option(
+      '--since <time>',
+      'only acquisitions since this time: ISO 8601, ms since the epoch, or a duration ago (10m)',
+    )
+    .option('--html <file>', 'also write a self-contained page with a timeline of waits and holds')
+    .action(async (lockfile: string, opts: { json?: boolean; since?: string; html?: string }) => {
+      const { execute } = require('./commands/report') as typeof import('./commands/report');
+      process.exit(await execute({ lockfile, ...opts }));
+    });
+
+  program
+    .command('trace')
+    .description("write a lock's event log as Chrome trace event JSON (Perfetto, chrome://tracing)")
+    .argument('<lockfile>', 'the lock file')
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .option(
+      '--since <time>',
+      'only acquisitions since this time: ISO 8601, ms since the epoch, or a duration ago (10m)',
+    )
+    .option('--origin <time>', 'timestamps relative to this time (default: microseconds since the Unix epoch)')
+    .action(async (lockfile: string, opts: { output?: string; since?: string; origin?: string }) => {
+      const { execute } = require('./commands/trace') as typeof import('./commands/trace');
+      process.exit(await execute({ lockfile, ...opts }));
     });
 
   // pw_python_action's runner. Its options are parsed by src/commands/python-runner/args.ts, as python_runner.py's argparse does.

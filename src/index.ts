@@ -7,6 +7,8 @@ export { Lock } from './lock/lock';
 export { LockError, LockTimeoutError } from './base/errors';
 export type { FileIdentity, LockErrorReason, LockHandle, LockMode } from '../platform';
 export { isPipCommand, modeForCommand } from './lock/pip';
+export { check } from './runner/holders';
+export type { LockInfo, StatusEntry as HolderInfo } from './runner/holders';
 
 /** The bare lock of this platform on one file, without writer preference, release signal or waiting. */
 export function openLockHandle(path: string): LockHandle {

@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --only cost,handoff,saturation,throughput] [-- --baseline DIR] [-- --runs N]
+ * npm run bench [-- --quick] [-- --only cost,handoff,saturation,throughput,eventlog] [-- --baseline DIR] [-- --runs N]
  *
  * --baseline DIR: a built copy of piplock (an older commit, after npm ci)
  * measured in the same rounds as this one in the per-action cost.
@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { actionCost } from './action-cost';
+import { eventLogCost } from './event-log';
 import { referenceRunner } from './nodes';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -25,7 +26,7 @@ const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
 const only = args.includes('--only')
   ? args[args.indexOf('--only') + 1]!.split(',')
-  : ['cost', 'handoff', 'saturation', 'throughput'];
+  : ['cost', 'handoff', 'saturation', 'throughput', 'eventlog'];
 // The real interpreter: a pyenv shim (a bash script) would add ~100 ms to every Python command.
 const PY = (() => {
   try {
@@ -343,6 +344,25 @@ async function main(): Promise<void> {
   if (only.includes('throughput')) await throughput();
   if (only.includes('handoff')) await handoff();
   if (only.includes('saturation')) await saturation();
+  if (only.includes('eventlog')) {
+    const r = eventLogCost(CLI, QUICK ? 500 : 2000, QUICK ? 11 : 31);
+    results.eventLog = r;
+    console.log(`\n### What the event log costs an action\n`);
+    console.log(
+      table(
+        ['measure', 'value'],
+        [
+          [
+            `one append (${r.records} records, in-process), p50 / p90 / max`,
+            `${r.appendUs.p50.toFixed(0)} / ${r.appendUs.p90.toFixed(0)} / ${r.appendUs.max.toFixed(0)} µs`,
+          ],
+          [`whole run, log on (${r.runs} runs, alternated), median`, `${f1(r.cliMs.on)} ms`],
+          [`whole run, PIPLOCK_EVENT_LOG=0, median`, `${f1(r.cliMs.off)} ms`],
+          ['difference of the medians (noise: about ±1 ms)', `${r.cliMs.diff.toFixed(2)} ms`],
+        ],
+      ),
+    );
+  }
   const dir = path.join(__dirname, '..', '..', '..', 'scripts', 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

@@ -10,6 +10,8 @@ import { lockState, lockStatus } from '../runner/holders';
 export interface StatusInput {
   lockfile: string;
   json: boolean;
+  /** Redraw every this many ms until Ctrl-C (`--watch`). */
+  watchMs?: number;
 }
 
 /**
@@ -17,8 +19,9 @@ export interface StatusInput {
  * path that cannot be a lock file. "free" only when a non-blocking try on the lock says so; a lock held by
  * nobody piplock can see is said to be held.
  */
-export async function execute({ lockfile, json }: StatusInput): Promise<number> {
+export async function execute({ lockfile, json, watchMs }: StatusInput): Promise<number> {
   const file = absolutePath(lockfile);
+  if (watchMs !== undefined) return (require('./status-watch') as typeof import('./status-watch')).watch(file, watchMs);
   const entries = lockStatus(file);
   let state: ReturnType<typeof lockState> | undefined;
   if (entries.length === 0) {

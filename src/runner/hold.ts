@@ -7,12 +7,14 @@ import type { Logger } from '../base/log';
 import { acquire, DEFAULT_TIMEOUT_MS } from '../lock/acquire';
 import type { Lock } from '../lock/lock';
 import { relock } from '../lock/request';
+import { exitStatus } from './child';
 import { childEnv, nestedDecision } from './held-env';
 import type { HeldLock } from './held-env';
-import { processAlive } from './process-identity';
-import { exitStatus } from './child';
-import { DEFAULT_NOTICE_AFTER_MS, startNotices } from './notices';
 import { describeGateHolder } from './holders';
+import { processAlive } from './process-identity';
+import { appendEvent, eventLogEnabled } from './event-log';
+import type { EventHolder, EventRecord } from './event-log';
+import { DEFAULT_NOTICE_AFTER_MS, startNotices } from './notices';
 import { holdersBeside, Registration } from './registry';
 import { WATCH_INTERVAL_MS, watchFile, watchLockFile } from './watch';
 
@@ -27,6 +29,16 @@ export interface HoldOptions {
   log: Logger;
   /** The child's environment before PIPLOCK_HELD is added. */
   env?: NodeJS.ProcessEnv;
+  /** The GN label of the action, for `piplock status`, the event log and notices. */
+  label?: string;
+  /** Whether to append this acquisition to the event log. Default: unless PIPLOCK_EVENT_LOG=0. */
+  eventLog?: boolean;
+  /**
+   * After a wait at least this long, one line on stderr once the lock is
+   * granted or given up: who waited how long, and for whom. Infinity (the
+   * default): none. For builds that show an action's output only when it ends.
+   */
+  waitedLineAfterMs?: number;
 }
 
 /**
@@ -60,7 +72,17 @@ export async function holdWhile(
     sideFilesWarned = true;
     log.warn(message, { lockfile });
   };
-  const registration = new Registration(lockfile, mode, [...o.command], sideFilesWarning);
+  const registration = new Registration(lockfile, mode, [...o.command], sideFilesWarning, o.label);
+  const record: EventRecord = {
+    v: 1,
+    pid: process.pid,
+    mode,
+    ...(o.label !== undefined ? { label: o.label } : {}),
+    command: [...o.command],
+    asked: Date.now(),
+    outcome: 'error',
+  };
+  const logEvent = (o.eventLog ?? eventLogEnabled()) ? () => appendEvent(lockfile, record, sideFilesWarning) : () => {};
   let stopNotices: (() => void) | undefined;
   let interrupt: ReturnType<typeof pidOneInterrupt>;
   let env: NodeJS.ProcessEnv;
@@ -77,7 +99,7 @@ export async function holdWhile(
       lock = await acquire(lockfile, {
         mode,
         signal: interrupt?.signal,
-        timeoutMs: Math.max(0, timeoutMs - (monotonicMs() - begun)),
+        timeoutMs: o.timeoutMs === undefined ? undefined : Math.max(0, timeoutMs - (monotonicMs() - begun)),
         onWarning: (message, kind) => {
           if (kind === 'side-files') sideFilesWarning(message);
           else if (kind === 'gate-stalled') log.warn(`${message}; ${describeGateHolder(lockfile)}`, { lockfile });
@@ -87,6 +109,7 @@ export async function holdWhile(
           if (!registeredWaiting) {
             registeredWaiting = true;
             registration.set('waiting');
+            record.heldBy ??= holdersNow(lockfile);
             stopNotices ??= startNotices(lockfile, mode, o.noticeAfterMs ?? DEFAULT_NOTICE_AFTER_MS, log);
           }
           log.debug(`lock busy, attempt ${attempt} after ${formatDuration(waited)}`, { lockfile, mode });
@@ -105,12 +128,24 @@ export async function holdWhile(
       registeredWaiting = true;
     }
     // The identity and the path as they are now that the file is open (a dangling symlink resolves now).
-    env = childEnv(lockfile, mode, o.env ?? process.env, lock!.identity());
+    env = childEnv(lockfile, mode, o.env ?? process.env, lock.identity());
   } catch (err) {
     registration.remove();
     lock?.release();
     if (interrupt?.status !== undefined) return interrupt.status;
-    if (err instanceof LockError || err instanceof LockTimeoutError) {
+    // A timeout, or an error after waiting, is part of the build's story; a lock that could not be
+    // taken at all (a refused path) gets its one error line and nothing written beside it.
+    if (err instanceof LockTimeoutError) record.outcome = 'timeout';
+    if (err instanceof LockTimeoutError || record.heldBy !== undefined) {
+      record.ended = Date.now();
+      logEvent();
+    }
+    waitedLine(o, record, Date.now());
+    if (err instanceof LockTimeoutError) {
+      log.error(timeoutMessage(err, lockfile, record, o.timeoutMs === 0));
+      return FAILURE_STATUS;
+    }
+    if (err instanceof LockError) {
       log.error(err.message);
       return FAILURE_STATUS;
     }
@@ -123,19 +158,85 @@ export async function holdWhile(
     stopNotices?.();
     interrupt?.close();
   }
+  record.granted = Date.now();
   if (log.enabled('debug'))
     log.debug(`${mode} lock taken with ${platform.lockBackend()}; running ${JSON.stringify(o.command)}`, { lockfile });
-  const held = lock!;
+  const held = lock;
   const running = start(env);
   // A lock file deleted or replaced while held would let newcomers in: notice it, say so, and lock the new file too.
   const stopWatch = watchLockFile(held, lockfile, (message) => log.warn(message, { lockfile }));
+  waitedLine(o, record, record.granted);
   try {
-    return await running;
+    const status = await running;
+    record.status = status;
+    return status;
   } finally {
     stopWatch();
     registration.remove();
+    // Stamped before the release, so that a waiter granted at once is never granted before it.
+    record.released = Date.now();
     held.release();
+    record.outcome = 'ran';
+    logEvent();
   }
+}
+
+/** The holders (and a writer waiting ahead) when this runner first found the lock busy, for the event log. */
+function holdersNow(lockfile: string): EventHolder[] {
+  const { lockStatus } = require('./holders') as typeof import('./holders');
+  try {
+    // The exclusive ones first: a shared waiter waits for them, and they are the ones to name.
+    return lockStatus(lockfile)
+      .filter((e) => e.pid !== process.pid && (e.state === 'holding' || e.mode === 'exclusive'))
+      .sort((a, b) => (a.mode === b.mode ? 0 : a.mode === 'exclusive' ? -1 : 1))
+      .map(({ pid, mode, label, command, registered }) => ({
+        pid,
+        mode,
+        ...(label !== undefined ? { label } : {}),
+        command,
+        registered,
+      }));
+  } catch {
+    return [];
+  }
+}
+
+/** "//:pip_install, PID 8123", or the command where there is no label. */
+function nameOf(h: EventHolder): string {
+  const { quoteCommand } = require('../base/quote') as typeof import('../base/quote');
+  return h.label !== undefined ? `${h.label}, PID ${h.pid}` : `PID ${h.pid}: ${quoteCommand(h.command)}`;
+}
+
+function describeHeldBy(heldBy: EventHolder[] | undefined): string {
+  if (heldBy === undefined || heldBy.length === 0) return 'held by a process that piplock does not know';
+  const shown = heldBy.slice(0, 3).map(nameOf);
+  const more = heldBy.length > shown.length ? ` and ${heldBy.length - shown.length} more` : '';
+  return `held by ${shown.join('; ')}${more}`;
+}
+
+/**
+ * A timeout names who held the lock when the wait began, as the waiting
+ * notice does; a single try (--timeout 0) says who holds it now.
+ */
+function timeoutMessage(err: LockTimeoutError, lockfile: string, record: EventRecord, once: boolean): string {
+  if (once) {
+    const { describeHolders } = require('./holders') as typeof import('./holders');
+    const mode = err.mode === 'exclusive' ? 'an exclusive' : 'a shared';
+    return `busy: cannot take ${mode} lock on '${lockfile}' without waiting; ${describeHolders(lockfile)}`;
+  }
+  return `${err.message}; when the wait began it was ${describeHeldBy(record.heldBy)}`;
+}
+
+/** python-runner's line after a long wait: ninja shows an action's output only when it ends. */
+function waitedLine(o: HoldOptions, record: EventRecord, now: number): void {
+  const waited = now - record.asked;
+  if (!(waited >= (o.waitedLineAfterMs ?? Infinity)) || record.heldBy === undefined) return;
+  const who = o.label ?? `PID ${process.pid}`;
+  const fs = require('node:fs') as typeof import('node:fs');
+  fs.writeSync(
+    2,
+    `piplock: ${who} waited ${formatDuration(waited)} for the pip lock (${describeHeldBy(record.heldBy)})\n`,
+  );
 }
 
 /**
@@ -210,14 +311,23 @@ async function holdInherited(
     mode,
   });
   let warned = false;
-  const registration = new Registration(lockfile, mode, [...o.command], (message) => {
-    if (warned) return;
-    warned = true;
-    log.warn(`${message}; should the ancestor runner let go first, a runner that locks then may run beside this one`, {
-      lockfile,
-    });
-  });
-  let id = '';
+  const registration = new Registration(
+    lockfile,
+    mode,
+    [...o.command],
+    (message) => {
+      if (warned) return;
+      warned = true;
+      log.warn(
+        `${message}; should the ancestor runner let go first, a runner that locks then may run beside this one`,
+        {
+          lockfile,
+        },
+      );
+    },
+    o.label,
+  );
+  let id = holder.id;
   if (id === '') {
     try {
       id = identityText(platform.fileIdentity(lockfile));

@@ -15,6 +15,8 @@ export interface StatusEntry {
   since?: number;
   /** False for a holder found only in the kernel's lock table (flock(1), the reference runner). */
   registered: boolean;
+  /** The GN label of the action, where the runner was given one. */
+  label?: string;
   /** Stopped (SIGSTOP, Ctrl-Z, a debugger): it will not move until continued. Absent where not stopped or unknown. */
   stopped?: boolean;
 }
@@ -26,13 +28,14 @@ function stoppedMark(pid: number): string {
 
 /** Holders and waiters: the registry, plus (Linux) flock holders piplock did not register. */
 export function lockStatus(lockfile: string): StatusEntry[] {
-  const entries: StatusEntry[] = readRegistry(lockfile).map(({ pid, mode, state, command, since }) => ({
+  const entries: StatusEntry[] = readRegistry(lockfile).map(({ pid, mode, state, command, since, label }) => ({
     pid,
     mode,
     state,
     command,
     since,
     registered: true,
+    ...(label !== undefined ? { label } : {}),
   }));
   const known = new Set(entries.map((e) => e.pid));
   for (const h of platform.kernelLockHolders(lockfile)) {
@@ -51,14 +54,14 @@ export function describeHolders(lockfile: string): string {
       (e) => e.state === 'waiting' && e.mode === 'exclusive' && e.pid !== process.pid,
     );
     if (writer) {
-      return `an exclusive request is ahead of it: PID ${writer.pid}${stoppedMark(writer.pid)}: ${quoteCommand(writer.command)}`;
+      return `an exclusive request is ahead of it: ${who(writer)}${stoppedMark(writer.pid)}: ${quoteCommand(writer.command)}`;
     }
     return 'held by a process that piplock does not know (flock(1), the reference runner or another tool)';
   }
   const now = Date.now();
   const shown = holders.slice(0, 5).map((h) => {
     const age = (h.since === undefined ? '' : `, ${formatDuration(now - h.since)}`) + (h.stopped ? ', stopped' : '');
-    return `PID ${h.pid} (${h.mode}${age}: ${quoteCommand(h.command)})`;
+    return `${who(h)} (${h.mode}${age}: ${quoteCommand(h.command)})`;
   });
   const more = holders.length > shown.length ? ` and ${holders.length - shown.length} more` : '';
   return `held by ${shown.join(', ')}${more}`;
@@ -96,4 +99,33 @@ export function lockState(lockfile: string): 'free' | 'held' | 'no lock file' {
   } finally {
     handle.close();
   }
+}
+
+/** "PID 123", or "//pkg:gen (PID 123)" for a runner that was given a GN label. */
+function who(e: { pid: number; label?: string }): string {
+  return e.label === undefined ? `PID ${e.pid}` : `${e.label} (PID ${e.pid})`;
+}
+
+/** Who holds and who waits for one lock file, for library users (what proper-lockfile's check() and py-filelock's is_locked answer). */
+export interface LockInfo {
+  /** The lock file, absolute. */
+  path: string;
+  holders: StatusEntry[];
+  waiters: StatusEntry[];
+}
+
+/**
+ * Who holds `lockfile` and who waits for it: the runners piplock registered,
+ * plus (Linux) any other holder the kernel lists. A snapshot: it may be out of
+ * date as soon as it returns, so it is for showing, never for deciding to lock.
+ */
+export function check(lockfile: string): LockInfo {
+  const { resolve } = require('node:path') as typeof import('node:path');
+  const file = resolve(lockfile);
+  const entries = lockStatus(file);
+  return {
+    path: file,
+    holders: entries.filter((e) => e.state === 'holding'),
+    waiters: entries.filter((e) => e.state === 'waiting'),
+  };
 }

@@ -27,6 +27,8 @@ export interface RegistryEntry {
   lock?: string;
   /** Holding through an ancestor runner's lock (PIPLOCK_HELD), not a lock of its own. */
   inherited?: boolean;
+  /** The GN label of the action, where the runner was given one. */
+  label?: string;
 }
 
 /** What a holding entry says about the lock it holds. */
@@ -100,6 +102,7 @@ export class Registration {
     private readonly command: string[],
     /** Told, in one line, why the entry could not be written. */
     private readonly onFailure: (message: string) => void = () => {},
+    private readonly label?: string,
   ) {}
 
   set(state: RegistryEntry['state'], held: HeldBy = {}): void {
@@ -111,6 +114,7 @@ export class Registration {
       since: Date.now(),
       start: ownStartTag(),
       ...held,
+      ...(this.label !== undefined ? { label: this.label } : {}),
     };
     const file = entryFile(this.lockfile, process.pid);
     const dir = sideDir(this.lockfile);
@@ -160,7 +164,8 @@ function isEntry(e: unknown): e is RegistryEntry {
     Math.abs(r.since) <= MAX_DATE_MS &&
     (r.start === undefined || typeof r.start === 'string') &&
     (r.lock === undefined || typeof r.lock === 'string') &&
-    (r.inherited === undefined || typeof r.inherited === 'boolean')
+    (r.inherited === undefined || typeof r.inherited === 'boolean') &&
+    (r.label === undefined || typeof r.label === 'string')
   );
 }
 

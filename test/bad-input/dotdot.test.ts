@@ -26,7 +26,7 @@ describe('a lock path with .. after a symlink', function () {
         { cwd },
       );
       assert.equal(r.status, 1, `the runner must find the file flock(1) holds busy: ${r.stderr}`);
-      assert.match(r.stderr, /timed out/);
+      assert.match(r.stderr, /busy: cannot take a shared lock/);
       assert.ok(!fs.existsSync(path.join(cwd, 'pip.lock')), 'no file beside the symlink');
     } finally {
       await holder.release();

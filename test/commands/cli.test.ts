@@ -94,7 +94,7 @@ describe('runner CLI', function () {
         '--version',
       ]);
       assert.equal(pip.status, 1, 'pip waits for the shared holder');
-      assert.match(pip.stderr, /waiting for an exclusive lock/);
+      assert.match(pip.stderr, /busy: cannot take an exclusive lock on '.*' without waiting; held by /);
       const other = await runCli(['--lockfile', lockfile, '--timeout', '0', '--', ...nodeEval('0')]);
       assert.equal(other.status, 0, 'anything else shares');
     } finally {

@@ -176,10 +176,10 @@ describe('e2e: GN build with pw_python_action through piplock (gn, ninja, venv, 
   });
 
   /** A clean build: a new build directory, gn gen, ninja -j 8. */
-  function build(out: string, lock: boolean): { status: number | null; log: string; seconds: number } {
+  function build(out: string, lock: boolean, extraArgs = ''): { status: number | null; log: string; seconds: number } {
     const dir = path.join(work, out);
     fs.rmSync(dir, { recursive: true, force: true });
-    const gnArgs = `e2e_wheel_dir="${slashes(wheels)}" e2e_python="${slashes(python)}" e2e_lock=${lock}`;
+    const gnArgs = `e2e_wheel_dir="${slashes(wheels)}" e2e_python="${slashes(python)}" e2e_lock=${lock} ${extraArgs}`;
     check(
       run('gn', ['gen', dir, `--script-executable=${slashes(python)}`, `--args=${gnArgs}`], {
         cwd: path.join(work, 'src'),
@@ -191,6 +191,43 @@ describe('e2e: GN build with pw_python_action through piplock (gn, ninja, venv, 
     const r = run('ninja', ['-C', dir, '-j', JOBS, ...(lock ? [] : ['-k', '0'])], { cwd: work, env });
     return { status: r.status, log: r.stdout + r.stderr, seconds: (performance.now() - start) / 1000 };
   }
+
+  it('after a build, report names the pip action as the cause of the waits, ninja shows the waited line, and trace is valid', () => {
+    // Every wait gets its line, however short: the build's own pip action is quick.
+    const b = build('out-seen', true, 'piplock_notice_after="1ms"');
+    assert.equal(b.status, 0, b.log);
+    const lockfile = path.join(work, 'out-seen', 'pip.lock');
+    const r = check(run(NODE, [CLI, 'report', '--json', lockfile], { cwd: work, env }), 'piplock report');
+    const report = JSON.parse(r) as {
+      actions: number;
+      exclusiveHolds: { label: string | null }[];
+      longestWaits: { label: string | null; mode: string; heldBy: { label?: string }[] }[];
+    };
+    assert.equal(report.actions, 24 + 8 + 3, 'one acquisition per Python action');
+    assert.deepEqual(
+      report.exclusiveHolds.map((h) => h.label),
+      ['//:reinstall'],
+    );
+    const waits = report.longestWaits.filter((w) => w.mode === 'shared');
+    assert.ok(waits.length > 0, 'some importers waited for the pip action');
+    for (const w of waits) {
+      assert.ok(
+        w.heldBy.some((h) => h.label === '//:reinstall'),
+        `${w.label} waited for ${JSON.stringify(w.heldBy)}`,
+      );
+      const line = new RegExp(`piplock: ${w.label} waited .* for the pip lock \\(held by //:reinstall, PID \\d+`);
+      assert.match(b.log, line, `ninja's output has the waited line of ${w.label}`);
+    }
+    const trace = JSON.parse(check(run(NODE, [CLI, 'trace', lockfile], { cwd: work, env }), 'piplock trace')) as {
+      traceEvents: { ph: string; ts?: number; dur?: number; pid: number; tid: number; name: string; cat?: string }[];
+    };
+    const spans = trace.traceEvents.filter((e) => e.ph === 'X');
+    assert.equal(spans.filter((e) => e.cat?.startsWith('hold,')).length, 24 + 8 + 3);
+    for (const e of trace.traceEvents) {
+      assert.ok(['X', 'M'].includes(e.ph) && Number.isInteger(e.pid) && Number.isInteger(e.tid), JSON.stringify(e));
+      if (e.ph === 'X') assert.ok(Number.isInteger(e.ts) && Number.isInteger(e.dur) && e.dur! >= 0, JSON.stringify(e));
+    }
+  });
 
   it(`with the lock: ${BUILDS} clean builds in a row pass, with every output, stamp, environment and working directory as asked`, () => {
     const times: string[] = [];

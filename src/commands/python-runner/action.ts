@@ -8,6 +8,7 @@ import type { Logger } from '../../base/log';
 import { quoteCommand, quoteValue } from '../../base/quote';
 import { modeForCommand } from '../../lock/pip';
 import { reportingSpawnErrors, spawnCommand } from '../../runner/child';
+import { eventLogEnabled } from '../../runner/event-log';
 import { holdWhile } from '../../runner/hold';
 import type { RunnerArgs } from './args';
 import { expandExpressions } from './expressions';
@@ -153,12 +154,15 @@ async function pythonUnderLock(
     lockfile: args.lockfile,
     mode: lockModeFor(args.module, original),
     timeoutMs: args.timeoutMs,
-    // No waiting notice: ninja holds an action's output until the action ends, so it would only
-    // add noise to the build log after the wait. `piplock status` answers during the build.
+    // No notice while waiting: ninja holds an action's output until the action ends. One line
+    // after a long wait says instead, in the action's output, whom it waited for.
     noticeAfterMs: Infinity,
+    waitedLineAfterMs: args.noticeAfterMs === 0 || args.noticeAfterMs === undefined ? Infinity : args.noticeAfterMs,
     command: [...candidates[0]!, ...pythonArgs],
     log,
     env: options.env,
+    eventLog: args.eventLog && eventLogEnabled(),
+    ...(args.label !== undefined ? { label: args.label } : {}),
   };
   return holdWhile(hold, (env) =>
     reportingSpawnErrors(log, () => spawnPython(candidates, pythonArgs, { ...options, env }, log)),

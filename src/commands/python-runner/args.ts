@@ -19,7 +19,14 @@ export interface RunnerArgs {
   workingDirectory?: string;
   python?: string;
   timeoutMs?: number;
-  logLevel: LogLevel;
+  /** Default: $PIPLOCK_LOG_LEVEL, else warn. */
+  logLevel?: LogLevel;
+  /** The action's GN label, for status, the event log and the waited line. */
+  label?: string;
+  /** After waiting this long, one line in the action's output says for whom; 0 never. Default: $PIPLOCK_NOTICE_AFTER, else 10 s. */
+  noticeAfterMs?: number;
+  /** False with --no-event-log. */
+  eventLog: boolean;
   /** Everything from the first argument that is not an option on, '--' included, as argparse's REMAINDER keeps it. */
   command: string[];
 }
@@ -38,6 +45,9 @@ type Key =
   | 'python'
   | 'timeout'
   | 'logLevel'
+  | 'label'
+  | 'noticeAfter'
+  | 'noEventLog'
   | 'help';
 
 interface Spec {
@@ -127,6 +137,23 @@ const SPECS: Record<string, Spec> = {
     metavar: 'LEVEL',
     help: `${LOG_LEVELS.join(', ')} (default warn; debug shows the command run)`,
   },
+  '--label': {
+    key: 'label',
+    value: true,
+    metavar: 'LABEL',
+    help: "the action's GN label, shown by status, report, trace and the waited line",
+  },
+  '--notice-after': {
+    key: 'noticeAfter',
+    value: true,
+    metavar: 'DURATION',
+    help: 'after waiting this long, add one line to the output saying for whom (default 10s; 0 never)',
+  },
+  '--no-event-log': {
+    key: 'noEventLog',
+    value: false,
+    help: "don't append this action to the lock's event log (<lockfile>.d/events.jsonl)",
+  },
   '--help': { key: 'help', value: false, help: 'show this help' },
 };
 
@@ -179,6 +206,7 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerArgs | 'help' {
   const values: Partial<Record<Key, string>> = {};
   const env: [string, string][] = [];
   let captureOutput = false;
+  let eventLog = true;
   const unknown: string[] = [];
   let command: string[] = [];
 
@@ -201,6 +229,7 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerArgs | 'help' {
     if (!spec.value) {
       if (eq > 0) throw new UsageError(`argument ${long}: ignored explicit argument ${quote(arg.slice(eq + 1))}`);
       if (spec.key === 'captureOutput') captureOutput = true;
+      if (spec.key === 'noEventLog') eventLog = false;
       continue;
     }
     if (eq > 0) {
@@ -231,8 +260,14 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerArgs | 'help' {
     timeoutMs = parseDuration(values.timeout);
     if (timeoutMs === undefined) throw new UsageError(`argument --timeout: ${notADuration(values.timeout)}`);
   }
-  const logLevel = (values.logLevel ?? 'warn') as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel))
+  let noticeAfterMs: number | undefined;
+  if (values.noticeAfter !== undefined) {
+    noticeAfterMs = parseDuration(values.noticeAfter);
+    if (noticeAfterMs === undefined)
+      throw new UsageError(`argument --notice-after: ${notADuration(values.noticeAfter)}`);
+  }
+  const logLevel = values.logLevel as LogLevel | undefined;
+  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel))
     throw new UsageError(
       `argument --log-level: invalid choice ${quote(logLevel)} (choose from ${LOG_LEVELS.join(', ')})`,
     );
@@ -251,6 +286,9 @@ export function parseRunnerArgs(argv: readonly string[]): RunnerArgs | 'help' {
     python: values.python,
     timeoutMs,
     logLevel,
+    label: values.label,
+    noticeAfterMs,
+    eventLog,
     command,
   };
 }

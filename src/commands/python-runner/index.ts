@@ -2,13 +2,19 @@ import fs = require('node:fs');
 import { USAGE_STATUS, UsageError } from '../../base/errors';
 import { createLogger } from '../../base/log';
 import { HELP, parseRunnerArgs } from './args';
+import { envSettings } from '../settings';
 import { performAction } from './action';
+
+/** python-runner's waited line comes after 10 s of waiting, unless --notice-after or PIPLOCK_NOTICE_AFTER say otherwise. */
+export const DEFAULT_WAITED_LINE_AFTER_MS = 10_000;
 
 /** `piplock python-runner ARGS`: returns the exit status. */
 export async function execute(argv: readonly string[]): Promise<number> {
   let args;
+  let env;
   try {
     args = parseRunnerArgs(argv);
+    env = envSettings();
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     fs.writeSync(2, `piplock: error: python-runner: ${err.message}\n`);
@@ -18,5 +24,10 @@ export async function execute(argv: readonly string[]): Promise<number> {
     fs.writeSync(1, HELP);
     return 0;
   }
-  return performAction(args, createLogger(args.logLevel));
+  const resolved = {
+    ...args,
+    timeoutMs: args.timeoutMs ?? env.timeoutMs,
+    noticeAfterMs: args.noticeAfterMs ?? env.noticeAfterMs ?? DEFAULT_WAITED_LINE_AFTER_MS,
+  };
+  return performAction(resolved, createLogger(args.logLevel ?? env.logLevel ?? 'warn'));
 }

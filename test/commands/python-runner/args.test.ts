@@ -51,7 +51,10 @@ describe('python-runner arguments', () => {
       workingDirectory: '..',
       python: undefined,
       timeoutMs: undefined,
-      logLevel: 'warn',
+      logLevel: undefined,
+      label: undefined,
+      noticeAfterMs: undefined,
+      eventLog: true,
       command: ['--', 'install', '-r', 'req.txt'],
     });
   });

@@ -38,7 +38,7 @@ describe('python-runner against python_runner.py at 6c03473f8', function () {
     const reason = IS_WINDOWS
       ? 'the reference locks with fcntl, POSIX only'
       : !fs.existsSync(REFERENCE)
-        ? `${REFERENCE} not found (see test/python-runner/reference.test.ts)`
+        ? `${REFERENCE} not found (see test/commands/python-runner/reference.test.ts)`
         : !havePython()
           ? `no '${PYTHON}'`
           : undefined;

@@ -222,7 +222,7 @@ describe('python-runner command', function () {
       assert.equal(pip.status, 1);
       assert.match(
         pip.stderr,
-        /^piplock: error: timed out after \d+ ms waiting for an exclusive lock on '.*pip\.lock'\n$/,
+        /^piplock: error: timed out after \d+ ms waiting for an exclusive lock on '.*pip\.lock'; when the wait began it was held by [^\n]+\n$/,
       );
       script('pip_install_python_deps.py', ['print("would install")']);
       assert.equal(runner([...common, ...quick, '--', '../app/pip_install_python_deps.py']).status, 1);
@@ -388,7 +388,10 @@ describe('python-runner command, with Node standing in for Python', function () 
     try {
       const r = runner(['--timeout', '300ms', '--', '../app/show.js']);
       assert.equal(r.status, 1);
-      assert.match(r.stderr, /^piplock: error: timed out after .* waiting for a shared lock on '.*pip\.lock'\n$/);
+      assert.match(
+        r.stderr,
+        /^piplock: error: timed out after .* waiting for a shared lock on '.*pip\.lock'; when the wait began it was held by [^\n]+\n$/,
+      );
     } finally {
       lock.release();
     }
