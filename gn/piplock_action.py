@@ -9,8 +9,9 @@ action end at once.
 
     piplock_action.py [--node=NODE] RUNNER-ARGS...
 
-NODE defaults to "node" on PATH (and, on Windows, with PATHEXT's
-extensions, as a command prompt finds it). Unless RUNNER-ARGS choose an interpreter
+NODE defaults to "node" on PATH; on Windows, node.exe along PATH first, then
+PATHEXT's other extensions, and never a batch file (see find_on_windows).
+Unless RUNNER-ARGS choose an interpreter
 with --python, the Python running this file runs the action's script, as it
 does with Pigweed's python_runner.py.
 
@@ -48,12 +49,67 @@ def main():
     try:
         if os.name != 'nt':
             os.execvp(node, argv)  # does not return
-        return run_on_windows(argv)
+        found = find_on_windows(node, os.environ.get('PATH', ''),
+                                os.environ.get('PATHEXT', ''))
+        if found.lower().endswith(BATCH):
+            sys.stderr.write(
+                "piplock: error: Node '%s' is a batch file, which cmd.exe would "
+                "run with the action's arguments unquoted (< > & |); put "
+                'node.exe first on PATH or set the GN build arg piplock_node to '
+                'its path\n' % found)
+            return 126
+        return windows_status(run_on_windows([found] + argv[1:]))
     except OSError as err:
         sys.stderr.write(
             "piplock: error: cannot run Node '%s': %s (set the GN build arg "
             'piplock_node)\n' % (node, err.strerror or err))
         return 127
+
+
+BATCH = ('.bat', '.cmd')
+
+
+def find_on_windows(node, path, pathext):
+    """The file that NODE names on Windows, or OSError(ENOENT).
+
+    node.exe is preferred anywhere along PATH: a node.cmd or node.bat shim
+    (the npm "node" package, some version managers) runs under cmd.exe, which
+    parses its arguments again without any quoting, so that the
+    <TARGET_FILE(//a:b)> arguments of a pw_python_action become redirections
+    and an "&" ends the command. Then PATHEXT's other extensions, in PATH
+    order, as a command prompt tries them; a name without one of them (an sh
+    shim called "node") is never run. shutil.which is not used: before
+    Python 3.12.8 it can return such an extensionless file, and it prefers
+    the first PATH entry over node.exe.
+    """
+    exts = [e.lower() for e in (pathext or '.COM;.EXE;.BAT;.CMD').split(';')
+            if e.startswith('.')]
+    ext = os.path.splitext(node)[1]
+    if ext.lower() in exts:
+        names = [node]  # an extension given: that file, and nothing else
+    else:
+        names = [node + e for e in sorted(exts, key=lambda e: e != '.exe')]
+    if os.path.dirname(node):
+        dirs = ['']
+    else:
+        dirs = [d.strip('"') for d in path.split(';') if d.strip('"')]
+    for name in names:
+        for d in dirs:
+            candidate = os.path.join(d, name)
+            if os.path.isfile(candidate):
+                return candidate
+    raise OSError(2, 'not found on PATH with PATHEXT (%s)' % ';'.join(exts))
+
+
+def windows_status(status):
+    """The status to give sys.exit for a child's exit code on Windows.
+
+    Popen reports the DWORD exit code, e.g. 0xC000013A (STATUS_CONTROL_C_EXIT)
+    when an action was interrupted. Before Python 3.12.8, sys.exit turns a
+    value of 2**31 or more into 0xFFFFFFFF, and ninja then reports a failure
+    instead of an interruption: the signed value passes through unchanged.
+    """
+    return status - (1 << 32) if status >= 1 << 31 else status
 
 
 def run_on_windows(argv):
@@ -67,19 +123,9 @@ def run_on_windows(argv):
     and dies with it; Node's own job then ends the action.
     """
     # pylint: disable=import-outside-toplevel
-    import shutil
     import signal
     import subprocess
 
-    # CreateProcess alone tries .exe only; shutil.which also tries PATHEXT's
-    # other extensions, as a command prompt does, so that a node.cmd shim of a
-    # version manager is found. Such a shim runs under cmd.exe, which expands
-    # %VAR% in the arguments: fine for a build's own arguments, and node.exe,
-    # found first in its directory, avoids it.
-    found = shutil.which(argv[0])
-    if found is None:
-        raise OSError(2, 'not found on PATH')
-    argv = [found] + argv[1:]
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGBREAK, signal.SIG_IGN)  # pylint: disable=no-member
     release = join_kill_on_close_job()

@@ -36,6 +36,8 @@ export class LockError extends Error {
     readonly reason: LockErrorReason = 'other',
     /** True for conditions that may clear on their own (antivirus, a peer deleting the file). */
     readonly transient = false,
+    /** True where the lock file is in a state that only its holders end (Windows: deleted, still open): busy, not an error. */
+    readonly busy = false,
   ) {
     super(message);
     this.name = 'LockError';
@@ -115,12 +117,13 @@ export function windowsReason(code: number): LockErrorReason {
   return WINDOWS[code]?.[1] ?? 'other';
 }
 
-export function windowsError(action: string, path: string, code: number, transient = false): LockError {
+export function windowsError(action: string, path: string, code: number, transient = false, busy = false): LockError {
   const text = WINDOWS[code]?.[0] ?? 'unexpected error';
   return new LockError(
     `cannot ${action} lock file '${path}': ${text} (Windows error ${code})`,
     String(code),
     windowsReason(code),
     transient,
+    busy,
   );
 }

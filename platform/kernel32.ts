@@ -29,11 +29,15 @@ export interface Kernel32 {
   GetFileInformationByHandleEx(h: Handle, infoClass: number, info: Buffer, size: number): boolean;
   CloseHandle(h: Handle): boolean;
 
-  CreateMutexW(sa: SecurityAttributes, initialOwner: boolean, name: string): Handle;
-  CreateEventW(sa: SecurityAttributes, manualReset: boolean, initialState: boolean, name: string): Handle;
+  /** Creates the named mutex, or opens it where it exists, asking only for `access`. */
+  CreateMutexExW(sa: SecurityAttributes, name: string, flags: number, access: number): Handle;
+  /** Creates the named event, or opens it where it exists, asking only for `access`. */
+  CreateEventExW(sa: SecurityAttributes, name: string, flags: number, access: number): Handle;
+  CreateEventW(sa: SecurityAttributes, manualReset: boolean, initialState: boolean, name: string | null): Handle;
   OpenEventW(access: number, inherit: boolean, name: string): Handle;
   WaitForSingleObject(h: Handle, ms: number): number;
-  waitAsync(h: Handle, ms: number, done: (err: unknown, result: number) => void): void;
+  /** WaitForMultipleObjects (any one of `handles`) on a libuv pool thread. */
+  waitAnyAsync(handles: Handle[], ms: number, done: (err: unknown, result: number) => void): void;
   ReleaseMutex(h: Handle): boolean;
   SetEvent(h: Handle): boolean;
   ResetEvent(h: Handle): boolean;
@@ -54,6 +58,10 @@ export interface Kernel32 {
   RtlGetLastNtStatus(): number;
   /** A security descriptor from SDDL (advapi32), never freed; undefined where it cannot be made. */
   securityDescriptor(sddl: string): unknown;
+  /** The owner and DACL of a file as SDDL (advapi32); undefined where they cannot be read. */
+  fileSecurity(file: string): string | undefined;
+  /** The path of an open file as the file system names it (GetFinalPathNameByHandleW); undefined on failure. */
+  finalPath(h: Handle): string | undefined;
   /** Byte size of JOBOBJECT_EXTENDED_LIMIT_INFORMATION in this process (144 on x64 and arm64, 112 on ia32). */
   readonly jobLimitsSize: number;
   readonly SECURITY_ATTRIBUTES_SIZE: number;
@@ -67,6 +75,8 @@ let k32: Kernel32 | undefined;
 
 const JobObjectExtendedLimitInformation = 9;
 const SDDL_REVISION_1 = 1;
+const SE_FILE_OBJECT = 1;
+const OWNER_AND_DACL = 0x1 | 0x4; // OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION
 
 /** kernel32, loaded on first call; throws where koffi or kernel32 cannot be loaded. */
 export function kernel32(): Kernel32 {
@@ -144,6 +154,14 @@ export function kernel32(): Kernel32 {
     return (...a: unknown[]): boolean => (f(...ints(a)) as number) !== 0;
   };
   const wait = raw('uint32_t', 'WaitForSingleObject', ['void *', 'uint32_t']);
+  const waitAny = raw('uint32_t', 'WaitForMultipleObjects', ['uint32_t', 'void **', 'int32_t', 'uint32_t']);
+  const finalPathName = raw('uint32_t', 'GetFinalPathNameByHandleW', [
+    'void *',
+    '_Out_ uint8_t *',
+    'uint32_t',
+    'uint32_t',
+  ]);
+  const localFree = raw('void *', 'LocalFree', ['void *']);
   const PROCESSENTRY32W = koffi.struct({
     dwSize: 'uint32_t',
     cntUsage: 'uint32_t',
@@ -175,6 +193,9 @@ export function kernel32(): Kernel32 {
   const jobLimitsSize = koffi.sizeof(JOBOBJECT_EXTENDED_LIMIT_INFORMATION);
   const ntdll = koffi.load('ntdll.dll');
   const rtlGetLastNtStatus = ntdll.func('__stdcall', 'RtlGetLastNtStatus', 'uint32_t', []) as unknown as () => number;
+  let advapi32: ReturnType<typeof koffi.load> | undefined;
+  let getNamedSecurityInfo: ((...a: unknown[]) => number) | undefined;
+  let toSddl: ((...a: unknown[]) => number) | undefined;
   let convertSddl: ((sddl: string, revision: number, sd: unknown[], size: null) => number) | undefined;
   const descriptors = new Map<string, unknown>();
   k32 = {
@@ -202,11 +223,12 @@ export function kernel32(): Kernel32 {
     ]),
     CloseHandle: bool('CloseHandle', ['void *']),
 
-    CreateMutexW: fn('void *', 'CreateMutexW', [sa, 'int32_t', 'str16']),
+    CreateMutexExW: fn('void *', 'CreateMutexExW', [sa, 'str16', 'uint32_t', 'uint32_t']),
+    CreateEventExW: fn('void *', 'CreateEventExW', [sa, 'str16', 'uint32_t', 'uint32_t']),
     CreateEventW: fn('void *', 'CreateEventW', [sa, 'int32_t', 'int32_t', 'str16']),
     OpenEventW: fn('void *', 'OpenEventW', ['uint32_t', 'int32_t', 'str16']),
     WaitForSingleObject: wait,
-    waitAsync: (h, ms, done) => wait.async(h, ms, done),
+    waitAnyAsync: (handles, ms, done) => waitAny.async(handles.length, handles, 0, ms, done),
     ReleaseMutex: bool('ReleaseMutex', ['void *']),
     SetEvent: bool('SetEvent', ['void *']),
     ResetEvent: bool('ResetEvent', ['void *']),
@@ -266,6 +288,50 @@ export function kernel32(): Kernel32 {
       }
       descriptors.set(sddl, sd);
       return sd;
+    },
+    fileSecurity(file) {
+      try {
+        advapi32 ??= koffi.load('advapi32.dll');
+        const out = ['_Out_ void **', '_Out_ void **', '_Out_ void **', '_Out_ void **', '_Out_ void **'];
+        getNamedSecurityInfo ??= advapi32.func('__stdcall', 'GetNamedSecurityInfoW', 'uint32_t', [
+          'str16',
+          'int',
+          'uint32_t',
+          ...out,
+        ]) as never;
+        toSddl ??= advapi32.func('__stdcall', 'ConvertSecurityDescriptorToStringSecurityDescriptorW', 'int32_t', [
+          'void *',
+          'uint32_t',
+          'uint32_t',
+          '_Out_ void **',
+          'void *',
+        ]) as never;
+      } catch {
+        return undefined; // no advapi32 entry point: the caller takes the file for one without security
+      }
+      const sd: unknown[] = [null];
+      if (getNamedSecurityInfo!(file, SE_FILE_OBJECT, OWNER_AND_DACL, [null], [null], [null], [null], sd) !== 0)
+        return undefined;
+      try {
+        const text: unknown[] = [null];
+        if (toSddl!(sd[0], SDDL_REVISION_1, OWNER_AND_DACL, text, null) === 0) return undefined;
+        try {
+          return koffi.decode(text[0], 'char16_t', -1) as string;
+        } finally {
+          localFree(text[0]);
+        }
+      } finally {
+        localFree(sd[0]);
+      }
+    },
+    finalPath(h) {
+      let buf = Buffer.alloc(1024);
+      for (;;) {
+        const n = finalPathName(h, buf, buf.length / 2, 0) as number;
+        if (n === 0) return undefined;
+        if (n < buf.length / 2) return buf.toString('utf16le', 0, n * 2);
+        buf = Buffer.alloc((n + 1) * 2);
+      }
     },
     jobLimitsSize,
     SECURITY_ATTRIBUTES_SIZE: koffi.sizeof(SECURITY_ATTRIBUTES),

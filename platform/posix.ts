@@ -10,6 +10,7 @@ import { walkUp } from './ancestry';
 import { describeErrno, DirectoryError, LockError, posixError } from './errors';
 import { flock, flockName, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from './flock';
 import { mkdirs, resolvedPath, sideDir, sideFile } from './paths';
+import { sameIdentity } from './types';
 import type { FileIdentity, Gate, LockHandle, LockMode, Platform, ReleaseWaiter } from './types';
 
 function isBusy(code: string): boolean {
@@ -108,6 +109,15 @@ export class PosixLockHandle implements LockHandle {
       this.known = { dev: st.dev, ino: st.ino };
     }
     return this.known;
+  }
+
+  namedBy(path: string): 'yes' | 'pending' | 'no' {
+    try {
+      const st = fs.statSync(path, { bigint: true, throwIfNoEntry: false });
+      return st !== undefined && sameIdentity(this.identity(), { dev: st.dev, ino: st.ino }) ? 'yes' : 'no';
+    } catch {
+      return 'no';
+    }
   }
 }
 

@@ -11,6 +11,13 @@ export type LockMode = 'shared' | 'exclusive';
 export interface FileIdentity {
   readonly dev: bigint;
   readonly ino: bigint;
+  /**
+   * Set where the file system gives no file ID (Windows: FILE_ID_INFO and the
+   * 64-bit index both 0, as on WinFsp, Dokan and some network drives): `ino`
+   * is then derived from the file's canonical path, so that equal identities
+   * mean one name, not one file. LockHandle.namedBy() still tells.
+   */
+  readonly unreliable?: true;
 }
 
 export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
@@ -40,6 +47,13 @@ export interface LockHandle {
   close(): void;
   /** Identity of the open file, to detect a lock file replaced under us. */
   identity(): FileIdentity;
+  /**
+   * Whether `path` names the open file now: 'yes'; 'pending' where the file
+   * was deleted but its name stays until every handle on it closes (Windows
+   * without POSIX delete semantics: nobody can open it meanwhile, so newcomers
+   * wait); 'no' where it was removed, renamed or replaced. Never throws.
+   */
+  namedBy(path: string): 'yes' | 'pending' | 'no';
 }
 
 /**
@@ -176,6 +190,8 @@ export interface SpawnPlatform {
   readonly outliveSignals: readonly NodeJS.Signals[];
   /** The Python interpreters to try, in order, when none is chosen (Windows: the py launcher first). */
   readonly defaultPythons: readonly (readonly string[])[];
+  /** What to add to "command not found" where the OS searches PATH its own way (Windows: not with PATHEXT). */
+  readonly notFoundHint?: string;
 }
 
 export interface Platform extends LockPlatform, ProcessPlatform, SpawnPlatform {

@@ -8,19 +8,16 @@ import { LockError, windowsReason } from './errors';
 import { kernel32 } from './kernel32';
 import type { SecurityAttributes } from './kernel32';
 import type { FileIdentity, Gate, ReleaseWaiter } from './types';
+import { closeEvent, waitForEvent } from './windows-events';
+import { EVENT_RIGHTS, GATE_RIGHTS, objectSddl } from './windows-security';
 
 const WAIT_OBJECT_0 = 0;
 const WAIT_ABANDONED = 0x80;
 const WAIT_TIMEOUT = 0x102;
 const EVENT_MODIFY_STATE = 0x0002;
-
-/**
- * Every user and every integrity level may open the objects: full access for
- * Everyone and Anonymous, and a Low mandatory label, so that an elevated
- * runner, a service's and a desktop user's all meet at one gate. Mutexes and
- * events in Global\ need no privilege.
- */
-const OPEN_TO_ALL = 'D:(A;;GA;;;WD)(A;;GA;;;AN)S:(ML;;NW;;;LW)';
+const CREATE_EVENT_MANUAL_RESET = 0x1;
+const ERROR_ACCESS_DENIED = 5;
+const ERROR_INVALID_HANDLE = 6;
 
 /**
  * `piplock-<kind>-<volume serial>-<file ID>` of the lock file, without a
@@ -32,28 +29,40 @@ export function objectName(id: FileIdentity, kind: 'gate' | 'release'): string {
   return `piplock-${kind}-${id.dev.toString(16)}-${id.ino.toString(16)}`;
 }
 
-function securityAttributes(): SecurityAttributes {
+const fileSecurity = new Map<string, string | undefined>();
+
+/** Who may open the objects of the lock file named `file` (as CreateFileW takes it): see objectSddl(). */
+function securityAttributes(file: string, rights: number): SecurityAttributes {
   const k = kernel32();
-  const sd = k.securityDescriptor(OPEN_TO_ALL);
+  // Read once per lock file and process: its gate and its release event ask for it in turn.
+  if (!fileSecurity.has(file)) fileSecurity.set(file, k.fileSecurity(file));
+  const sd = k.securityDescriptor(objectSddl(fileSecurity.get(file), rights));
   return sd === undefined ? null : { nLength: k.SECURITY_ATTRIBUTES_SIZE, lpSecurityDescriptor: sd, bInheritHandle: 0 };
 }
 
 /**
- * Creates (or opens) `Global\name`, shared by every Windows logon session;
- * where that is refused, `Local\name`, seen only by processes of the caller's
- * logon session, with a warning saying so.
+ * Creates (or opens) `Global\name`, shared by every Windows logon session.
+ * A name that exists but refuses this process (access denied), or names an
+ * object of another type, was made by someone else: a squat, reported to the
+ * caller, which then locks without writer preference; falling back to
+ * Local\ there would split writer preference between logon sessions without
+ * a word. Where Global\ itself is refused otherwise, `Local\name`, seen
+ * only by processes of the caller's logon session, with a warning saying so.
  */
 function createNamed(
+  file: string,
   name: string,
+  rights: number,
   create: (sa: SecurityAttributes, fullName: string) => unknown,
-): { handle: unknown; warning?: string } {
+): { handle: unknown; warning?: string; code?: number } {
   const k = kernel32();
-  const sa = securityAttributes();
+  const sa = securityAttributes(file, rights);
   const global = create(sa, `Global\\${name}`);
   if (!k.isNull(global)) return { handle: global };
   const code = k.GetLastError();
+  if (code === ERROR_ACCESS_DENIED || code === ERROR_INVALID_HANDLE) return { handle: global, code };
   const local = create(sa, `Local\\${name}`);
-  if (k.isNull(local)) return { handle: local };
+  if (k.isNull(local)) return { handle: local, code: k.GetLastError() };
   return {
     handle: local,
     warning: `cannot create 'Global\\${name}' (Windows error ${code}); using 'Local\\${name}', which runners in other logon sessions do not share`,
@@ -70,16 +79,21 @@ export class WindowsGate implements Gate {
   private held = 0;
   readonly warning?: string;
 
-  constructor(lockfile: string, id: FileIdentity) {
+  /** `file` is the lock file's name as CreateFileW takes it (\\?\ where long), for its security descriptor. */
+  constructor(lockfile: string, id: FileIdentity, file: string) {
     const k = kernel32();
     const name = objectName(id, 'gate');
-    const made = createNamed(name, (sa, fullName) => k.CreateMutexW(sa, false, fullName));
+    const made = createNamed(file, name, GATE_RIGHTS, (sa, fullName) => k.CreateMutexExW(sa, fullName, 0, GATE_RIGHTS));
     if (k.isNull(made.handle)) {
-      const code = k.GetLastError();
+      const code = made.code!;
+      const squatted = code === ERROR_ACCESS_DENIED || code === ERROR_INVALID_HANDLE;
+      const why = squatted
+        ? `'Global\\${name}' is taken by another program's object, which this process may not use`
+        : `cannot create the gate mutex '${name}'`;
       throw new LockError(
-        `cannot create the gate mutex '${name}' for lock file '${lockfile}': Windows error ${code}`,
+        `${why} (Windows error ${code})`,
         String(code),
-        windowsReason(code),
+        squatted ? 'name-taken' : windowsReason(code),
       );
     }
     this.handle = made.handle;
@@ -117,58 +131,37 @@ export class WindowsGate implements Gate {
 
 /**
  * The release signal: a manual-reset named event. Releasers SetEvent; a
- * waiter waits on it through koffi `.async` (a libuv pool thread, for at most
- * the current poll interval), and resets it when it wakes, before it tries
- * the lock again, so that a release after that try sets it anew.
+ * waiter waits on it through windows-events (one pool thread for every
+ * waiter of the process), and resets it when it wakes, before it tries the
+ * lock again, so that a release after that try sets it anew.
  */
 export class WindowsReleaseWaiter implements ReleaseWaiter {
   private handle: unknown;
-  private inFlight = 0;
-  private closing = false;
 
-  /** Without a name (no lock file yet), it only sleeps. */
-  constructor(name: string | undefined) {
+  /** Without a name (no lock file yet), or where the name is squatted, it only sleeps. */
+  constructor(file: string, name: string | undefined) {
     if (name === undefined) return;
     const k = kernel32();
-    const h = createNamed(name, (sa, fullName) => k.CreateEventW(sa, true, false, fullName)).handle;
+    const h = createNamed(file, name, EVENT_RIGHTS, (sa, fullName) =>
+      k.CreateEventExW(sa, fullName, CREATE_EVENT_MANUAL_RESET, EVENT_RIGHTS),
+    ).handle;
     this.handle = k.isNull(h) ? undefined : h;
   }
 
   wait(ms: number, abort?: AbortSignal): Promise<boolean> {
-    const h = this.handle;
-    if (h === undefined) return new Promise((resolve) => setTimeout(() => resolve(false), ms));
-    return new Promise((resolve, reject) => {
-      let settled = false;
-      const onAbort = (): void => {
-        if (settled) return;
-        settled = true;
-        reject(abort!.reason);
-      };
-      if (abort?.aborted) return onAbort();
-      abort?.addEventListener('abort', onAbort, { once: true });
-      this.inFlight++;
-      kernel32().waitAsync(h, Math.max(0, Math.ceil(ms)), (err, r) => {
-        this.inFlight--;
-        abort?.removeEventListener('abort', onAbort);
-        const signalled = !err && r === WAIT_OBJECT_0;
-        if (signalled && !this.closing) kernel32().ResetEvent(h);
-        if (this.closing && this.inFlight === 0) this.closeNow();
-        if (settled) return;
-        settled = true;
-        resolve(signalled);
+    if (this.handle === undefined) {
+      return new Promise((resolve, reject) => {
+        if (abort?.aborted) return reject(abort.reason);
+        const timer = setTimeout(() => resolve(false), ms);
+        abort?.addEventListener('abort', () => (clearTimeout(timer), reject(abort.reason)), { once: true });
       });
-    });
+    }
+    return waitForEvent(this.handle, Math.ceil(ms), abort);
   }
 
   close(): void {
-    this.closing = true;
-    if (this.inFlight === 0) this.closeNow();
-    // else: closed when the pending wait returns, within its bounded timeout
-  }
-
-  private closeNow(): void {
     if (this.handle === undefined) return;
-    kernel32().CloseHandle(this.handle);
+    closeEvent(this.handle);
     this.handle = undefined;
   }
 }

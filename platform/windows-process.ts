@@ -29,12 +29,13 @@ export function processCreationTime(pid: number): string | undefined {
 }
 
 /*
- * The spawn guard. libuv starts a child suspended, puts it in the runner's
- * kill-on-close job, and only then resumes it. A runner killed between those
- * steps leaves the child suspended for good: it never runs, but it holds the
- * runner's stdio handles, so a build reading the action's output waits
- * forever. Under Wine that window is tens of milliseconds wide; on Windows it
- * is short, not absent.
+ * The spawn guard. libuv creates a child that is not detached running (it
+ * creates only detached children suspended, since 1.47, and none before),
+ * and then puts it in the runner's kill-on-close job. A runner killed between
+ * those steps leaves the child running outside any job of the runner's: it
+ * runs on unlocked, and holds the runner's stdio handles, so a build reading
+ * the action's output waits for it. Under Wine that window is tens of
+ * milliseconds wide; on Windows it is short, not absent.
  *
  * The guard closes it: just before spawning, the runner joins a kill-on-close
  * job of its own, so that the child is born inside it; once spawn() has
@@ -74,7 +75,25 @@ export function armSpawnGuard(): (() => void) | undefined {
   return () => void k.setJobLimitFlags(job, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK);
 }
 
+/**
+ * A batch file runs only under cmd.exe, which parses its command line again
+ * with its own rules, which no quoting of the arguments for CreateProcess
+ * survives: Node refuses it without a shell (spawn EINVAL, since
+ * CVE-2024-27980), and Node 20 before that ran it with the arguments open to
+ * cmd.exe. Refused before the spawn, with the way to run it on purpose.
+ */
+const BATCH_FILE = /\.(bat|cmd)[. ]*$/i;
+
+/** libuv's PATH search tries `.com` and `.exe` only: `npm` is not found where only `npm.cmd` is. */
+export const NOT_FOUND_HINT =
+  " (Windows searches PATH for NAME.com and NAME.exe only, not PATHEXT's other extensions: a .cmd or .bat runs as 'cmd /c NAME ...')";
+
 export function guardedSpawnPlan(command: string, args: readonly string[], options: { detached?: boolean }): SpawnPlan {
+  if (BATCH_FILE.test(command)) {
+    return {
+      refused: `cannot execute '${command}': a batch file runs only under cmd.exe, which parses its arguments again; run it as 'cmd /c ${command} ...' if they are safe for cmd`,
+    };
+  }
   // libuv puts every non-detached child in a kill-on-close job of the runner's; the guard covers the moment before it does.
   const spawned = options.detached ? undefined : armSpawnGuard();
   return { command, args: [...args], spawned: spawned ?? (() => {}) };

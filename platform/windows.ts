@@ -10,7 +10,8 @@ import { kernel32 } from './kernel32';
 import { resolvedPath } from './paths';
 import { objectName, setReleaseEvent, WindowsGate, WindowsReleaseWaiter } from './windows-objects';
 import { walkUp } from './ancestry';
-import { guardedSpawnPlan, processCreationTime } from './windows-process';
+import { guardedSpawnPlan, NOT_FOUND_HINT, processCreationTime } from './windows-process';
+import { sameIdentity } from './types';
 import type { FileIdentity, LockHandle, LockMode, Platform } from './types';
 
 const GENERIC_READ = 0x80000000;
@@ -20,18 +21,17 @@ const OPEN_EXISTING = 3;
 const OPEN_ALWAYS = 4;
 const FILE_ATTRIBUTE_NORMAL = 0x80;
 const FILE_FLAG_BACKUP_SEMANTICS = 0x02000000; // lets a directory be opened too, so that it has an identity
+const FileStandardInfo = 0x1;
+const FILE_STANDARD_INFO_SIZE = 24; // LARGE_INTEGER AllocationSize, EndOfFile; DWORD NumberOfLinks; BOOLEAN DeletePending, Directory
 const FileIdInfo = 0x12;
 const FILE_ID_INFO_SIZE = 24; // ULONGLONG VolumeSerialNumber, FILE_ID_128 FileId
 const FILE_TYPE_DISK = 1;
 const LOCKFILE_FAIL_IMMEDIATELY = 0x1;
 const LOCKFILE_EXCLUSIVE_LOCK = 0x2;
 
-const ERROR_INVALID_FUNCTION = 1;
 const ERROR_FILE_NOT_FOUND = 2;
 const ERROR_PATH_NOT_FOUND = 3;
 const ERROR_ACCESS_DENIED = 5;
-const ERROR_NOT_SUPPORTED = 50;
-const ERROR_INVALID_PARAMETER = 87;
 const STATUS_DELETE_PENDING = 0xc0000056;
 const ERROR_SHARING_VIOLATION = 32;
 const ERROR_LOCK_VIOLATION = 33;
@@ -125,30 +125,81 @@ export class WindowsLockHandle implements LockHandle {
     this.known ??= handleIdentity(this.handle, this.path);
     return this.known;
   }
+
+  namedBy(file: string): 'yes' | 'pending' | 'no' {
+    const h = this.handle;
+    if (h === undefined) return 'no';
+    try {
+      const known = this.identity();
+      // Without file IDs an equal identity means one name: whether the open file still has it, its handle tells.
+      const deleted = known.unreliable ? deletion(h) : undefined;
+      let now: FileIdentity | undefined;
+      try {
+        now = pathIdentity(file, false);
+      } catch (err) {
+        // Nobody can open a file pending deletion; that the file is ours, our handle says.
+        if (err instanceof LockError && err.busy) return (deleted ?? deletion(h)) === 'pending' ? 'pending' : 'no';
+        return 'no';
+      }
+      if (now === undefined || !sameIdentity(known, now)) return 'no';
+      if (!known.unreliable) return 'yes';
+      if (deleted !== undefined) return deleted === 'pending' ? 'pending' : 'no';
+      return sameIdentity(known, handleIdentity(h, file)) ? 'yes' : 'no'; // not renamed away
+    } catch {
+      return 'no';
+    }
+  }
+}
+
+/**
+ * Whether the file behind `h` is deleted: 'pending' (its name stays until
+ * every handle closes; legacy delete semantics), 'unlinked' (no name left:
+ * POSIX delete semantics), or undefined (linked, or not known).
+ */
+function deletion(h: unknown): 'pending' | 'unlinked' | undefined {
+  const info = Buffer.alloc(FILE_STANDARD_INFO_SIZE);
+  if (!kernel32().GetFileInformationByHandleEx(h, FileStandardInfo, info, FILE_STANDARD_INFO_SIZE)) return undefined;
+  if (info[20] !== 0) return 'pending';
+  return info.readUInt32LE(16) === 0 ? 'unlinked' : undefined;
 }
 
 /**
  * The identity of an open file: FILE_ID_INFO's 64-bit volume serial and
  * 128-bit file ID, unique on ReFS too, where the 64-bit index is not. Where the
- * file system has no FileIdInfo (FAT, some network redirectors), the 32-bit
- * serial and 64-bit index of GetFileInformationByHandle. Both sides of a
- * comparison come through here, so they always agree on the form.
+ * file system has no FileIdInfo (FAT, some network redirectors, Samba), or
+ * gives a FileId of 0, which its documentation says "must be ignored", the
+ * 32-bit serial and 64-bit index of GetFileInformationByHandle. Where that
+ * index is 0 too (WinFsp, Dokan, some network or virtual drives), there is no
+ * ID: the identity is derived from the file's name, and marked unreliable.
+ * Both sides of a comparison come through here, so they always agree on the
+ * form.
  */
 export function handleIdentity(h: unknown, file: string): FileIdentity {
   const k = kernel32();
   const id = Buffer.alloc(FILE_ID_INFO_SIZE);
   if (k.GetFileInformationByHandleEx(h, FileIdInfo, id, FILE_ID_INFO_SIZE)) {
-    return { dev: id.readBigUInt64LE(0), ino: id.readBigUInt64LE(8) | (id.readBigUInt64LE(16) << 64n) };
+    const fileId = id.readBigUInt64LE(8) | (id.readBigUInt64LE(16) << 64n);
+    if (fileId !== 0n) return { dev: id.readBigUInt64LE(0), ino: fileId };
+  } else {
+    const code = k.GetLastError();
+    // A bad handle is a bug here; any other answer means no FILE_ID_INFO on this file system (1, 50, 87, Samba's 124, ...).
+    if (code === ERROR_INVALID_HANDLE) throw windowsError('inspect', file, code);
   }
-  const code = k.GetLastError();
-  if (code !== ERROR_INVALID_PARAMETER && code !== ERROR_INVALID_FUNCTION && code !== ERROR_NOT_SUPPORTED)
-    throw windowsError('inspect', file, code);
   const info: Record<string, number> = {};
   if (!k.GetFileInformationByHandle(h, info)) throw windowsError('inspect', file, k.GetLastError());
-  return {
-    dev: BigInt(info.dwVolumeSerialNumber!),
-    ino: (BigInt(info.nFileIndexHigh!) << 32n) | BigInt(info.nFileIndexLow!),
-  };
+  const dev = BigInt(info.dwVolumeSerialNumber!);
+  const index = (BigInt(info.nFileIndexHigh!) << 32n) | BigInt(info.nFileIndexLow!);
+  if (index !== 0n) return { dev, ino: index };
+  return { dev, ino: nameKey(k.finalPath(h) ?? canonicalPath(file)), unreliable: true };
+}
+
+/** 128 bits of SHA-256 of a file's name as the file system spells it: one per name, for a file system without file IDs. */
+function nameKey(name: string): bigint {
+  const digest = (require('node:crypto') as typeof import('node:crypto'))
+    .createHash('sha256')
+    .update(name, 'utf8')
+    .digest();
+  return digest.readBigUInt64LE(0) | (digest.readBigUInt64LE(8) << 64n);
 }
 
 /**
@@ -172,7 +223,8 @@ function pathIdentity(file: string, create: boolean): FileIdentity | undefined {
   if (k.isInvalid(h)) {
     const code = k.GetLastError();
     if (code === ERROR_FILE_NOT_FOUND || code === ERROR_PATH_NOT_FOUND) return undefined;
-    throw windowsError('inspect', file, code);
+    const pending = code === ERROR_ACCESS_DENIED && k.RtlGetLastNtStatus() === STATUS_DELETE_PENDING;
+    throw windowsError('inspect', file, code, false, pending);
   }
   try {
     if (create && k.GetFileType(h) !== FILE_TYPE_DISK)
@@ -209,7 +261,7 @@ function win32Name(p: string): string {
  */
 function openError(p: string, code: number, status: number): LockError {
   if (code === ERROR_ACCESS_DENIED) {
-    if (status === STATUS_DELETE_PENDING) return windowsError('open', p, code, true);
+    if (status === STATUS_DELETE_PENDING) return windowsError('open', p, code, false, true);
     let isDirectory = false;
     try {
       isDirectory = fs.statSync(p).isDirectory();
@@ -259,10 +311,10 @@ export const windows: Platform = {
   fileIdentity: (file) => pathIdentity(file, false),
   canonicalPath,
   // Named after the file the caller has open, or else the file at the path, created if missing, as the lock try would.
-  openGate: (lockfile, identity) => new WindowsGate(lockfile, identity ?? gateIdentity(lockfile)),
+  openGate: (lockfile, identity) => new WindowsGate(lockfile, identity ?? gateIdentity(lockfile), win32Name(lockfile)),
   listenForRelease(lockfile) {
     const id = releaseIdentity(lockfile);
-    return new WindowsReleaseWaiter(id === undefined ? undefined : objectName(id, 'release'));
+    return new WindowsReleaseWaiter(win32Name(lockfile), id === undefined ? undefined : objectName(id, 'release'));
   },
   signalRelease(lockfile) {
     try {
@@ -280,6 +332,7 @@ export const windows: Platform = {
   kernelLockHolders: () => [],
   prepareSpawn: () => {},
   spawnPlan: guardedSpawnPlan,
+  notFoundHint: NOT_FOUND_HINT,
   // A console Ctrl-C or Ctrl-Break already reaches the command; forwarding would kill it outright.
   forwardSignals: [],
   outliveSignals: ['SIGINT', 'SIGBREAK', 'SIGHUP'],

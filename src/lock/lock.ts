@@ -27,6 +27,11 @@ export class Lock {
     return this.handle?.identity();
   }
 
+  /** Whether `path` still names the locked file: see LockHandle.namedBy(); 'no' once released. */
+  namedBy(path: string): 'yes' | 'pending' | 'no' {
+    return this.handle?.namedBy(path) ?? 'no';
+  }
+
   /** Releases the lock. Idempotent. */
   release(): void {
     const h = this.handle;

@@ -1,4 +1,4 @@
-import { platform, sameIdentity } from '../../platform';
+import { platform } from '../../platform';
 import type { Gate, LockHandle, LockMode } from '../../platform';
 import { monotonicMs } from '../base/duration';
 import { LockError } from '../base/errors';
@@ -24,16 +24,6 @@ const STALL_PROBE_EVERY_MS = 1000;
 
 export type TryResult = { lock: Lock } | { busy: true; transient?: LockError; atGate?: boolean };
 
-function sameFile(handle: LockHandle, path: string): boolean {
-  let now;
-  try {
-    now = platform.fileIdentity(path);
-  } catch {
-    return false;
-  }
-  return now !== undefined && sameIdentity(handle.identity(), now);
-}
-
 /**
  * One try on the file now at `path`, without the gate: how a holder locks a
  * replaced lock file again (the watch), and how a nested runner whose
@@ -46,11 +36,11 @@ export function relock(path: string, mode: LockMode): Lock | null {
   try {
     handle = platform.openLockHandle(path);
   } catch (err) {
-    if (err instanceof LockError && err.transient) return null;
+    if (err instanceof LockError && (err.busy || err.transient)) return null;
     throw err;
   }
   try {
-    if ((mode === 'exclusive' ? handle.tryLock() : handle.tryRLock()) && sameFile(handle, path)) {
+    if ((mode === 'exclusive' ? handle.tryLock() : handle.tryRLock()) && handle.namedBy(path) === 'yes') {
       return new Lock(handle, mode, () => platform.signalRelease(path));
     }
   } catch (err) {
@@ -96,6 +86,7 @@ export class GatedRequest {
     try {
       handle = platform.openLockHandle(this.path);
     } catch (err) {
+      if (err instanceof LockError && err.busy) return { busy: true };
       if (err instanceof LockError && err.transient) return { busy: true, transient: err };
       throw err;
     }
@@ -104,7 +95,8 @@ export class GatedRequest {
         handle.close();
         return { busy: true, atGate: true };
       }
-      const got = (this.mode === 'exclusive' ? handle.tryLock() : handle.tryRLock()) && sameFile(handle, this.path);
+      const got =
+        (this.mode === 'exclusive' ? handle.tryLock() : handle.tryRLock()) && handle.namedBy(this.path) === 'yes';
       // A shared request only passes through; an exclusive one keeps the gate until it has the lock.
       if (this.mode === 'shared' || got) this.leave();
       if (got) return { lock: new Lock(handle, this.mode, () => platform.signalRelease(this.path)) };

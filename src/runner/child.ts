@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { SpawnOptions } from 'node:child_process';
-import { describeErrno, platform } from '../../platform';
+import { platform } from '../../platform';
 import { CANNOT_EXECUTE_STATUS, NOT_FOUND_STATUS, SpawnError } from '../base/errors';
 import type { Logger } from '../base/log';
 
@@ -33,6 +33,10 @@ export function spawnCommand(command: string, args: readonly string[], options: 
     let child;
     try {
       child = spawn(plan.command, plan.args, { stdio: 'inherit', ...options });
+    } catch (err) {
+      // Node throws what libuv refuses at once (E2BIG, EINVAL, ELOOP, ...); it emits only a few as 'error'.
+      reject(spawnError(command, err as NodeJS.ErrnoException));
+      return;
     } finally {
       plan.spawned();
     }
@@ -46,21 +50,33 @@ export function spawnCommand(command: string, args: readonly string[], options: 
     };
     child.once('error', (err: NodeJS.ErrnoException) => {
       done();
-      if (err.code === 'ENOENT') reject(new SpawnError(`command not found: '${command}'`, NOT_FOUND_STATUS));
-      else if (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'ENOEXEC')
-        reject(
-          new SpawnError(
-            `cannot execute '${command}': ${err.code === 'ENOEXEC' ? 'not an executable format' : 'permission denied'}`,
-            CANNOT_EXECUTE_STATUS,
-          ),
-        );
-      else reject(new SpawnError(`cannot start '${command}': ${describeErrno(err.code)}`, CANNOT_EXECUTE_STATUS));
+      reject(spawnError(command, err));
     });
     child.once('exit', (code, signal) => {
       done();
       resolve(exitStatus(code, signal));
     });
   });
+}
+
+/** The one line and the shell's status for a command that could not be started. */
+function spawnError(command: string, err: NodeJS.ErrnoException): Error {
+  if (typeof err.errno !== 'number') return err; // not the OS's answer (an invalid argument to spawn): a bug
+  if (err.code === 'ENOENT')
+    return new SpawnError(`command not found: '${command}'${platform.notFoundHint ?? ''}`, NOT_FOUND_STATUS);
+  if (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'ENOEXEC')
+    return new SpawnError(
+      `cannot execute '${command}': ${err.code === 'ENOEXEC' ? 'not an executable format' : 'permission denied'}`,
+      CANNOT_EXECUTE_STATUS,
+    );
+  return new SpawnError(`cannot start '${command}': ${systemErrorText(err)}`, CANNOT_EXECUTE_STATUS);
+}
+
+/** libuv's own text for a spawn error, e.g. "argument list too long (E2BIG)"; not the lock file's table. */
+function systemErrorText(err: NodeJS.ErrnoException): string {
+  const util = require('node:util') as typeof import('node:util');
+  const text = util.getSystemErrorMap().get(err.errno!)?.[1];
+  return text === undefined ? (err.code ?? String(err.errno)) : `${text} (${err.code})`;
 }
 
 /**

@@ -16,7 +16,7 @@ import { appendEvent, eventLogEnabled } from './event-log';
 import type { EventHolder, EventRecord } from './event-log';
 import { DEFAULT_NOTICE_AFTER_MS, startNotices } from './notices';
 import { holdersBeside, Registration } from './registry';
-import { WATCH_INTERVAL_MS, watchFile, watchLockFile } from './watch';
+import { WATCH_INTERVAL_MS, watchLockFile } from './watch';
 
 export interface HoldOptions {
   lockfile: string;
@@ -350,7 +350,7 @@ async function holdInherited(
     clearInterval(check);
     log.debug('the ancestor runner has let go; this runner holds the lock itself now', { lockfile, mode });
     registration.set('holding', { lock: identityText(own.identity()) });
-    stopWatch = watchFile(own.identity(), mode, lockfile, (message) => log.warn(message, { lockfile }));
+    stopWatch = watchLockFile(own, lockfile, (message) => log.warn(message, { lockfile }));
   }, WATCH_INTERVAL_MS);
   check.unref();
   try {

@@ -1,6 +1,6 @@
 import fs = require('node:fs');
 import path = require('node:path');
-import { describeErrno, mkdirs, sideDir, sideFile } from '../../platform';
+import { describeErrno, mkdirs, platform, sideDir, sideFile } from '../../platform';
 import type { LockMode } from '../../platform';
 import { ownStartTag, processAlive } from './process-identity';
 
@@ -56,6 +56,30 @@ function recorded(command: readonly string[]): string[] {
   return out;
 }
 const ENTRY_NAME = /^\d+\.json$/;
+
+/** How long a rename refused by another program's handle on the new file is retried: graceful-fs's bound. */
+const RENAME_RETRY_MS = 1000;
+
+/**
+ * renameSync, retried briefly where an open file blocks it (Windows: an
+ * antivirus scanner or indexer that has just opened the new file without
+ * FILE_SHARE_DELETE answers EPERM, EACCES or EBUSY for a moment). Elsewhere
+ * those codes are permissions, and final.
+ */
+function renameRetrying(from: string, to: string): void {
+  const start = Date.now();
+  for (let pause = 10; ; pause = Math.min(pause * 2, 100)) {
+    try {
+      fs.renameSync(from, to);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const blocked = code === 'EPERM' || code === 'EACCES' || code === 'EBUSY';
+      if (!blocked || platform.unlinkOpenFiles || Date.now() - start >= RENAME_RETRY_MS) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
+    }
+  }
+}
 
 function entryFile(lockfile: string, pid: number): string {
   return sideFile(lockfile, `${pid}.json`);
@@ -127,7 +151,7 @@ export class Registration {
         mkdirs(dir);
         tmp = writeNew(dir, JSON.stringify(entry));
       }
-      fs.renameSync(tmp, file);
+      renameRetrying(tmp, file);
       this.written = true;
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
@@ -175,6 +199,17 @@ function isEntry(e: unknown): e is RegistryEntry {
  * entry), and never more than MAX_ENTRY_BYTES. Undefined otherwise.
  */
 function readEntryText(file: string): string | undefined {
+  // Without O_NOFOLLOW (Windows, where it and O_NONBLOCK are 0) the name is looked at first: a symlink or junction
+  // (a reparse point) is never followed, and the file opened must be the one looked at.
+  let named: fs.Stats | undefined;
+  if (!fs.constants.O_NOFOLLOW) {
+    try {
+      named = fs.lstatSync(file);
+    } catch {
+      return undefined;
+    }
+    if (!named.isFile()) return undefined;
+  }
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (fs.constants.O_NOFOLLOW ?? 0));
@@ -184,6 +219,8 @@ function readEntryText(file: string): string | undefined {
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile() || st.size > MAX_ENTRY_BYTES) return undefined;
+    // The file index only: some libuv versions give lstat and fstat different volume serials.
+    if (named !== undefined && named.ino !== st.ino) return undefined;
     const buf = Buffer.alloc(st.size);
     const n = fs.readSync(fd, buf, 0, st.size, 0);
     return buf.toString('utf8', 0, n);

@@ -285,6 +285,42 @@ describe('runner CLI', function () {
       assertOneLineError(r.stderr, /cannot execute '.*not-executable': permission denied/);
     });
 
+    it('on Windows, a batch file is refused in one line that says how to run it (126), before it could run', async function () {
+      // cmd.exe parses a batch file's arguments again; Node 20.12.2+ throws spawn EINVAL at once for one without a shell.
+      if (!IS_WINDOWS) this.skip();
+      const dir = tmpDir();
+      const batch = path.join(dir, 'tool.cmd');
+      const ran = path.join(dir, 'ran');
+      fs.writeFileSync(batch, `@echo ran> "${ran}"\r\n`);
+      const r = await runCli(['--lockfile', path.join(dir, 'pip.lock'), '--', batch, 'a&b']);
+      assert.equal(r.status, 126, r.stderr);
+      assertOneLineError(
+        r.stderr,
+        /cannot execute '.*tool\.cmd': a batch file runs only under cmd\.exe.*'cmd \/c .*tool\.cmd \.\.\.'/,
+      );
+      assert.ok(!fs.existsSync(ran), 'the batch file did not run');
+    });
+
+    it('on Windows, "command not found" says that PATH is searched for .com and .exe only (127)', async function () {
+      if (!IS_WINDOWS) this.skip();
+      const r = await runCli(['--lockfile', lockfile(), '--', 'piplock-no-such-command-xyz']);
+      assert.equal(r.status, 127, r.stderr);
+      assertOneLineError(
+        r.stderr,
+        /command not found: 'piplock-no-such-command-xyz' \(Windows searches PATH .*PATHEXT/,
+      );
+    });
+
+    it('a command that the OS refuses at once (ENOTDIR): one line with its own text (126), not a raw "spawn ENOTDIR"', async function () {
+      // Node throws most spawn errors at once instead of emitting 'error'. Windows' PATH search answers ENOENT here.
+      if (IS_WINDOWS) this.skip();
+      const file = path.join(tmpDir(), 'plain-file');
+      fs.writeFileSync(file, '');
+      const r = await runCli(['--lockfile', lockfile(), '--', path.join(file, 'x')]);
+      assert.equal(r.status, 126, r.stderr);
+      assertOneLineError(r.stderr, /cannot start '.*plain-file.x': not a directory \(ENOTDIR\)/);
+    });
+
     it('a lock file in a place where it cannot be created', async function () {
       // Root ignores permission bits, so use places no one may create files in.
       const place = IS_WINDOWS

@@ -136,5 +136,36 @@ describe('Windows: kernel32 through koffi', function () {
         if (!closed) w.CloseHandle(h);
       }
     });
+
+    it('a file pending deletion is busy, not an error: a waiter keeps waiting up to its timeout, past the 5 s of transient errors', async function () {
+      this.timeout(60_000);
+      const w = win32();
+      const file = path.join(tmpDir(), 'pip.lock');
+      fs.writeFileSync(file, '');
+      const h = w.CreateFileW(file, DELETE, FILE_SHARE_ALL, null, OPEN_EXISTING, 0, null);
+      assert.ok(!w.isInvalid(h), `opened for delete: ${w.GetLastError()}`);
+      try {
+        // Legacy delete semantics on any Windows version: the name stays, and nobody may open it, until this handle closes.
+        assert.ok(
+          w.SetFileInformationByHandle(h, FileDispositionInfo, Buffer.from([1]), 1) !== 0,
+          `marked: ${w.GetLastError()}`,
+        );
+        const probe = w.CreateFileW(file, 0x80, FILE_SHARE_ALL, null, OPEN_EXISTING, 0, null);
+        if (!w.isInvalid(probe)) {
+          w.CloseHandle(probe);
+          // Wine opens a file pending deletion instead of refusing it: appveyor runs this on Windows.
+          console.log('      pending: this system opens a file that is pending deletion (Wine)');
+          this.skip();
+        }
+        const started = performance.now();
+        await assert.rejects(acquire(file, { timeoutMs: 8000 }), (err) => {
+          assert.ok(err instanceof LockTimeoutError, `timed out, not ${String(err)}`);
+          return true;
+        });
+        assert.ok(performance.now() - started >= 7000, 'waited for its timeout, not the transient limit');
+      } finally {
+        w.CloseHandle(h);
+      }
+    });
   });
 });

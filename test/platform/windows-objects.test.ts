@@ -90,34 +90,42 @@ describe('Windows: named objects of a lock file', function () {
       }
     });
 
-    it('where Global\\ is refused (the name taken by an object of another type), falls back to Local\\ with one warning line', async function () {
-      const lockfile = path.join(tmpDir(), 'pip.lock');
-      fs.writeFileSync(lockfile, '');
-      const w = win32();
-      const squat = w.CreateEventW(null, 1, 0, `Global\\${objectName(lockfile, 'gate')}`);
-      assert.ok(!w.isNull(squat));
-      try {
-        const r = await runCli([
-          '--lockfile',
-          lockfile,
-          '--mode',
-          'exclusive',
-          '--timeout',
-          '10s',
-          '--',
-          ...nodeEval('0'),
-        ]);
-        assert.equal(r.status, 0, r.stderr);
-        const lines = r.stderr.split(/\r?\n/).filter((l) => l !== '');
-        assert.equal(lines.length, 1, r.stderr);
-        assert.match(
-          lines[0]!,
-          /^piplock: warn: .*cannot create 'Global\\piplock-gate-[0-9a-f]+-[0-9a-f]+' \(Windows error \d+\); using 'Local\\piplock-gate-/,
-        );
-      } finally {
-        w.CloseHandle(squat);
-      }
-    });
+    for (const squat of ['an object of another type', 'a mutex whose DACL refuses this user'] as const) {
+      it(`a Global\\ gate name squatted by ${squat}: one warning line, the lock is taken without writer preference, and no Local\\ twin`, async function () {
+        const lockfile = path.join(tmpDir(), 'pip.lock');
+        fs.writeFileSync(lockfile, '');
+        const w = win32();
+        const name = objectName(lockfile, 'gate');
+        // An empty DACL: not even its creator may wait on it (an owner has only READ_CONTROL and WRITE_DAC).
+        const h =
+          squat === 'an object of another type'
+            ? w.CreateEventW(null, 1, 0, `Global\\${name}`)
+            : w.createMutex(`Global\\${name}`, 'D:', SYNCHRONIZE);
+        assert.ok(!w.isNull(h), `squatted: error ${w.GetLastError()}`);
+        try {
+          const r = await runCli([
+            '--lockfile',
+            lockfile,
+            '--mode',
+            'exclusive',
+            '--timeout',
+            '10s',
+            '--',
+            ...nodeEval('0'),
+          ]);
+          assert.equal(r.status, 0, r.stderr);
+          const lines = r.stderr.split(/\r?\n/).filter((l) => l !== '');
+          assert.equal(lines.length, 1, r.stderr);
+          assert.match(
+            lines[0]!,
+            /^piplock: warn: locking '.*pip\.lock' without writer preference: 'Global\\piplock-gate-[0-9a-f]+-[0-9a-f]+' is taken by another program's object, which this process may not use \(Windows error (5|6)\)/,
+          );
+          assert.ok(w.isNull(w.OpenMutexW(SYNCHRONIZE, 0, `Local\\${name}`)), 'no Local\\ twin');
+        } finally {
+          w.CloseHandle(h);
+        }
+      });
+    }
 
     it('where no gate can be made at all, says so in one line and still locks', async function () {
       const lockfile = path.join(tmpDir(), 'pip.lock');
@@ -142,6 +150,62 @@ describe('Windows: named objects of a lock file', function () {
         assert.match(lines[0]!, /^piplock: warn: locking '.*pip\.lock' without writer preference: /);
       } finally {
         for (const s of squats) w.CloseHandle(s);
+      }
+    });
+  });
+
+  describe('who may open them', function () {
+    const GATE_RIGHTS = 0x00100001; // SYNCHRONIZE | MUTEX_MODIFY_STATE
+    const READ_CONTROL = 0x00020000;
+    const WRITE_DAC = 0x00040000;
+    const WRITE_OWNER = 0x00080000;
+    const ERROR_ACCESS_DENIED = 5;
+
+    it('the gate grants SYNCHRONIZE and MUTEX_MODIFY_STATE only, to those who may read the lock file: no Anonymous, no WRITE_DAC or WRITE_OWNER, not even for its creator', function () {
+      const lockfile = path.join(tmpDir(), 'pip.lock');
+      fs.writeFileSync(lockfile, '');
+      const gate = holdGate(lockfile);
+      const w = win32();
+      const name = `Global\\${objectName(lockfile, 'gate')}`;
+      try {
+        const control = w.OpenMutexW(READ_CONTROL, 0, name);
+        if (w.wineVersion !== undefined) {
+          // Wine gives an object's owner every standard right and ignores OWNER RIGHTS: read the DACL back instead.
+          assert.ok(!w.isNull(control), `READ_CONTROL under Wine: error ${w.GetLastError()}`);
+          const dacl = w.daclOf(control);
+          w.CloseHandle(control);
+          assert.ok(dacl, 'the DACL can be read');
+          const aces = [...dacl.matchAll(/\(([^)]*)\)/g)].map((m) => m[1]!.split(';'));
+          const readers = [...w.fileSddl(lockfile)!.matchAll(/\(A;[^;]*;([^;]*);;;([^)]*)\)/g)].map((m) => m[2]);
+          assert.ok(aces.length > 0, dacl);
+          for (const [type, , rights, , , sid] of aces) {
+            assert.equal(type, 'A', dacl);
+            assert.equal(Number(rights), GATE_RIGHTS, `only SYNCHRONIZE | MUTEX_MODIFY_STATE: ${dacl}`);
+            assert.notEqual(sid, 'AN', `nothing for Anonymous: ${dacl}`);
+            assert.ok(sid === 'OW' || readers.includes(sid), `${sid} may read the lock file: ${dacl}`);
+          }
+          assert.ok(
+            aces.some(([, , , , , sid]) => sid === 'OW'),
+            `OWNER RIGHTS takes the creator's implicit WRITE_DAC away: ${dacl}`,
+          );
+          return;
+        }
+        for (const [what, access] of [
+          ['READ_CONTROL', READ_CONTROL],
+          ['WRITE_DAC', WRITE_DAC],
+          ['WRITE_OWNER', WRITE_OWNER],
+        ] as const) {
+          const h = w.OpenMutexW(access, 0, name);
+          const code = w.GetLastError();
+          if (!w.isNull(h)) w.CloseHandle(h);
+          assert.ok(w.isNull(h), `${what} is refused, even to the gate's creator`);
+          assert.equal(code, ERROR_ACCESS_DENIED);
+        }
+        const usable = w.OpenMutexW(GATE_RIGHTS, 0, name);
+        assert.ok(!w.isNull(usable), `SYNCHRONIZE | MUTEX_MODIFY_STATE is granted: error ${w.GetLastError()}`);
+        w.CloseHandle(usable);
+      } finally {
+        gate.close();
       }
     });
   });

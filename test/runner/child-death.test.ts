@@ -117,13 +117,13 @@ describe('the command dies with a killed runner', function () {
     lock.release();
   });
 
-  it("Windows: a child created suspended, as libuv does before it joins libuv's job, dies with a runner killed then", async function () {
+  it("Windows: a child running outside any job, as a runner killed before libuv's job holds it leaves, dies with the runner", async function () {
     // The spawn guard makes the runner a member of a kill-on-close job of its own before it spawns, so that
-    // the command is born in it. Without the guard (PIPLOCK_TEST_SABOTAGE=nospawnguard) the child stays
-    // suspended for good, holding whatever it inherited, and this test fails.
-    if (!IS_WINDOWS) this.skip(); // POSIX has no suspended start: the test above covers its window
-    // Wait for the helper's exit, not for its pipes: a child left suspended holds them open.
-    const helper = spawn(NODE, [supportScript('programs/suspended-child.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // the command is born in it. Without the guard (PIPLOCK_TEST_SABOTAGE=nospawnguard) the child runs on
+    // after the runner, holding whatever it inherited, and this test fails.
+    if (!IS_WINDOWS) this.skip(); // POSIX: the test above covers the window between fork and the parent-death signal
+    // Wait for the helper's exit, not for its pipes: a child left running holds them open.
+    const helper = spawn(NODE, [supportScript('programs/unjobbed-child.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     helper.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -137,7 +137,7 @@ describe('the command dies with a killed runner', function () {
     try {
       assert.ok(
         await eventually(() => !alive(pid), 10_000, 20),
-        `the suspended child (pid ${pid}) outlived its killed parent by 10 s`,
+        `the child (pid ${pid}) outlived its killed parent by 10 s`,
       );
     } finally {
       if (alive(pid)) process.kill(pid, 'SIGKILL');

@@ -22,7 +22,7 @@ export const SABOTAGE_SWITCHES = [
   'noownproc',
   /** A setpriv first on PATH drops --pdeathsig: the command outlives a killed runner (Linux). */
   'nopdeathsig',
-  /** The suspended-child helper does not arm the spawn guard (Windows). */
+  /** The unjobbed-child helper does not arm the spawn guard (Windows). */
   'nospawnguard',
   /** This process's namespaced-path conversion is off (paths over 260 characters, Windows). */
   'nolongpath',

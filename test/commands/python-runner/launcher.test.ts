@@ -63,19 +63,70 @@ describe('gn/piplock_action.py', function () {
     assert.equal(r.stdout, 'node\n');
   });
 
-  it('finds Node along PATH with PATHEXT, as a command prompt does (a node.cmd shim)', function () {
-    // On POSIX the launcher execs with execvp, which searches PATH itself; PATHEXT is Windows'.
+  /** Calls a function of the launcher in the Python that runs it, on any OS: its arguments and result as JSON. */
+  function launcherCall(fn: string, ...args: unknown[]): unknown {
+    const code = [
+      'import importlib.util, json, sys',
+      `spec = importlib.util.spec_from_file_location('launcher', ${JSON.stringify(LAUNCHER)})`,
+      'm = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)',
+      'try:',
+      `    print(json.dumps(m.${fn}(*json.loads(sys.argv[1]))))`,
+      'except OSError as e:',
+      '    print(json.dumps({"error": e.errno}))',
+    ].join('\n');
+    const r = spawnSync(PYTHON, ['-c', code, JSON.stringify(args)], { encoding: 'utf8' });
+    assert.equal(r.status, 0, pythonText(r.stderr));
+    return JSON.parse(pythonText(r.stdout));
+  }
+
+  it("on Windows looks for node.exe along all of PATH first, then PATHEXT's other extensions, and never a name without one", () => {
+    const early = path.join(dir, 'early');
+    const late = path.join(dir, 'late');
+    for (const d of [early, late]) fs.mkdirSync(d);
+    // A node.cmd shim and an extensionless sh shim first on PATH, node.exe later.
+    fs.writeFileSync(path.join(early, 'node.cmd'), '');
+    fs.writeFileSync(path.join(early, 'node'), '');
+    fs.writeFileSync(path.join(late, 'node.exe'), '');
+    const PATHEXT = '.COM;.EXE;.BAT;.CMD';
+    assert.equal(launcherCall('find_on_windows', 'node', `${early};${late}`, PATHEXT), path.join(late, 'node.exe'));
+    // Without node.exe, the shim is what a command prompt would run (and the launcher refuses it).
+    assert.equal(launcherCall('find_on_windows', 'node', early, PATHEXT), path.join(early, 'node.cmd'));
+    // The extensionless file is never taken.
+    assert.deepEqual(launcherCall('find_on_windows', 'node', early, '.COM;.EXE'), { error: 2 });
+  });
+
+  it('maps an NTSTATUS exit code to its signed value, which sys.exit keeps before Python 3.12.8 too', () => {
+    assert.equal(launcherCall('windows_status', 0xc000013a), -1073741510); // STATUS_CONTROL_C_EXIT
+    assert.equal(launcherCall('windows_status', 5), 5);
+  });
+
+  it('refuses a node.cmd shim in one line, status 126, and runs nothing', function () {
+    // On POSIX the launcher execs with execvp, which searches PATH itself; PATHEXT and cmd.exe are Windows'.
     if (process.platform !== 'win32') this.skip();
     const bin = path.join(dir, 'bin');
     fs.mkdirSync(bin);
-    fs.writeFileSync(path.join(bin, 'shimnode.cmd'), `@"${process.execPath}" %*\r\n`);
+    const ran = path.join(dir, 'shim-ran');
+    fs.writeFileSync(path.join(bin, 'shimnode.cmd'), `@echo ran> "${ran}"\r\n@"${process.execPath}" %*\r\n`);
     const env = { ...process.env, PATH: `${bin};${process.env.PATH ?? ''}` };
     const r = spawnSync(PYTHON, [LAUNCHER, '--node=shimnode', ...common, '--', 'show.py', '5'], {
       cwd: dir,
       encoding: 'utf8',
       env,
     });
-    assert.equal(r.status, 5, pythonText(r.stderr));
+    assert.equal(r.status, 126, pythonText(r.stderr));
+    assert.match(
+      pythonText(r.stderr),
+      /^piplock: error: Node '.*shimnode\.cmd' is a batch file, which cmd\.exe would run with the action's arguments unquoted/,
+    );
+    assert.ok(!fs.existsSync(ran), 'the shim did not run');
+  });
+
+  it('passes the arguments that cmd.exe would reparse (a&b, <x>, %PATH%) to the action unchanged', () => {
+    fs.writeFileSync(path.join(dir, 'args.py'), 'import json, sys\nprint(json.dumps(sys.argv[1:]))\n');
+    const args = ['a&b', '<x>', '%PATH%', 'c|d'];
+    const r = launch([...common, '--', 'args.py', ...args]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), args);
   });
 
   it('when the launcher is killed, Node and the action die with it', async function () {
