@@ -14,6 +14,12 @@ export const SABOTAGE_SWITCHES = [
   'nosamefile',
   /** The lock file replaced during a hold: a library holder, without the runner's guard. */
   'noguard',
+  /** The replaced-lock test removes the holder's registry entry: a newcomer cannot see the holder of the earlier file. */
+  'noholderentry',
+  /** The nested-runner test's background job runs its command without a runner. */
+  'nonested',
+  /** The PID-namespace test's runner takes the host's PID for its own (programs/host-pid.ts): /proc looks like its own. */
+  'noownproc',
   /** A setpriv first on PATH drops --pdeathsig: the command outlives a killed runner (Linux). */
   'nopdeathsig',
   /** The unjobbed-child helper does not arm the spawn guard (Windows). */

@@ -121,7 +121,13 @@ export async function performAction(args: RunnerArgs, log: Logger, launcher?: La
     );
     if (status !== 0) {
       log.debug(`command failed; exit status ${status}`);
-      if (output) writeAll(1, output.read());
+      if (output) {
+        try {
+          writeAll(1, output.read());
+        } catch {
+          // stdout is gone (a closed pipe, a full disk): the command's status still says what happened
+        }
+      }
     } else if (args.touch !== undefined) {
       const stamp = path.resolve(args.touch);
       log.debug(`TOUCH ${stamp}`);

@@ -17,8 +17,10 @@ export class CapturedOutput {
 
   /** `given`: a file made, and unlinked, by the GN launcher, whose child writes to it. */
   constructor(dir: string = os.tmpdir(), given?: number) {
-    if (given !== undefined) {
-      this.fd = given;
+    // Else in memory where the OS allows (Linux), as python_runner.py buffers it: $TMPDIR's room does not matter then.
+    const memory = given ?? platform.memoryFile?.('piplock-output');
+    if (memory !== undefined) {
+      this.fd = memory;
       this.file = undefined;
       return;
     }
