@@ -24,8 +24,8 @@ export const platform: Platform = choose();
 
 export { DirectoryError, LockError, describeErrno } from './errors';
 export type { LockErrorReason } from './errors';
-export { mkdirs, sideDir } from './paths';
-export { sameIdentity } from './types';
+export { absolutePath, mkdirs, sideDir, sideFile } from './paths';
+export { identityText, sameIdentity } from './types';
 export type {
   FileIdentity,
   Gate,

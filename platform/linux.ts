@@ -6,6 +6,7 @@
 import fs = require('node:fs');
 import path = require('node:path');
 import { walkUp } from './ancestry';
+import { loadKoffi } from './koffi';
 import { posixPlatform } from './posix';
 import type { KernelLockHolder, Platform, SpawnPlan } from './types';
 
@@ -19,12 +20,57 @@ function statFields(pid: number): string[] | undefined {
   }
 }
 
+let own: boolean | undefined;
+
+/** Whether /proc is this PID namespace's: /proc/self then names this process by the PID it knows itself by. */
+function ownProcessTable(): boolean {
+  if (own === undefined) {
+    try {
+      own = fs.readlinkSync('/proc/self') === String(process.pid);
+    } catch {
+      own = false;
+    }
+  }
+  return own;
+}
+
 /** The start time in clock ticks since boot (field 22). */
 function startTag(pid: number): string | undefined {
-  return statFields(pid)?.[19];
+  return ownProcessTable() ? statFields(pid)?.[19] : undefined;
+}
+
+let memfd: ((name: string, flags: number) => number) | undefined;
+const MFD_CLOEXEC = 1;
+
+/** memfd_create(2) through koffi: loaded only by a runner that captures output. */
+function memoryFile(name: string): number | undefined {
+  try {
+    memfd ??= loadKoffi().load('libc.so.6').func('int memfd_create(const char *name, unsigned int flags)') as (
+      name: string,
+      flags: number,
+    ) => number;
+    const fd = memfd(name, MFD_CLOEXEC);
+    return fd >= 0 ? fd : undefined;
+  } catch {
+    return undefined; // no koffi, no memfd_create (kernels before 3.17): a file in $TMPDIR does the job
+  }
+}
+
+/** State T (stopped) or t (stopped by a tracer): field 3. */
+function stopped(pid: number): boolean | undefined {
+  if (!ownProcessTable()) return undefined;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const state = stat[stat.lastIndexOf(')') + 2];
+    return state === 'T' || state === 't';
+  } catch {
+    return undefined;
+  }
 }
 
 function ancestors(): number[] {
+  // Without this namespace's /proc only the parent is known: never a wrong ancestor.
+  if (!ownProcessTable()) return process.ppid > 0 ? [process.ppid] : [];
   return walkUp(process.ppid, (pid) => {
     const ppid = Number(statFields(pid)?.[1]);
     return Number.isInteger(ppid) ? ppid : undefined;
@@ -35,6 +81,8 @@ function ancestors(): number[] {
 function kernelLockHolders(file: string): KernelLockHolder[] {
   let text: string;
   let ino: bigint;
+  // Another namespace's /proc/locks names processes by PIDs that mean nothing here.
+  if (!ownProcessTable()) return [];
   try {
     ino = fs.statSync(file, { bigint: true }).ino;
     text = fs.readFileSync('/proc/locks', 'latin1');
@@ -235,6 +283,9 @@ function spawnPlan(command: string, args: readonly string[], options: SpawnOptio
 
 export const linux: Platform = {
   ...posixPlatform('linux', 'libc.so.6'),
+  ownProcessTable,
+  stopped,
+  memoryFile,
   startTag,
   ancestors,
   kernelLockHolders,

@@ -12,20 +12,38 @@ export function sideDir(lockfile: string): string {
   return `${lockfile}.d`;
 }
 
+/** A file in sideDir, joined as text only: a `..` in the lock path stays for open(2) to resolve. */
+export function sideFile(lockfile: string, name: string): string {
+  return `${sideDir(lockfile)}${path.sep}${name}`;
+}
+
+/**
+ * `file` made absolute the way open(2) resolves it. On POSIX the working
+ * directory is put in front and nothing else is touched: `out/../pip.lock`
+ * with `out` a symlink names the file beside the symlink's target, not beside
+ * `out`, which path.resolve would make of it by dropping `out/..` as text.
+ * Windows resolves `..` as text itself (GetFullPathNameW), so there it is
+ * path.resolve.
+ */
+export function absolutePath(file: string): string {
+  if (process.platform === 'win32') return path.resolve(file);
+  return path.isAbsolute(file) ? file : `${process.cwd()}${path.sep}${file}`;
+}
+
 /**
  * The lock file's absolute path with symlinks resolved: those of its
  * directory when the file does not exist yet (the first runner on a new build
  * directory), so that the name is the same before and after it is created.
  */
 export function resolvedPath(lockfile: string): string {
-  const p = path.resolve(lockfile);
+  const p = absolutePath(lockfile);
   try {
     return fs.realpathSync.native(p);
   } catch {
     try {
       return path.join(fs.realpathSync.native(path.dirname(p)), path.basename(p));
     } catch {
-      return p; // no directory either: the resolved path will do
+      return path.resolve(p); // no directory either: the resolved path will do
     }
   }
 }

@@ -6,11 +6,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs = require('node:fs');
-import path = require('node:path');
 import { walkUp } from './ancestry';
-import { DirectoryError, LockError, posixError } from './errors';
+import { describeErrno, DirectoryError, LockError, posixError } from './errors';
 import { flock, flockName, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from './flock';
-import { mkdirs, resolvedPath, sideDir } from './paths';
+import { mkdirs, resolvedPath, sideDir, sideFile } from './paths';
 import { sameIdentity } from './types';
 import type { FileIdentity, Gate, LockHandle, LockMode, Platform, ReleaseWaiter } from './types';
 
@@ -18,9 +17,9 @@ function isBusy(code: string): boolean {
   return code === 'EAGAIN' || code === 'EWOULDBLOCK';
 }
 
-function openFd(file: string): number {
+function openFd(file: string, noFollow: boolean): number {
   // O_NONBLOCK so that a FIFO cannot hang the open; it does nothing to regular files.
-  const flags = fs.constants.O_CREAT | fs.constants.O_NONBLOCK;
+  const flags = fs.constants.O_CREAT | fs.constants.O_NONBLOCK | (noFollow ? fs.constants.O_NOFOLLOW : 0);
   try {
     return fs.openSync(file, flags | fs.constants.O_RDWR, 0o666);
   } catch (err) {
@@ -28,7 +27,10 @@ function openFd(file: string): number {
     // flock needs no write access: an existing lock file in a read-only place still works.
     if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
       try {
-        return fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+        return fs.openSync(
+          file,
+          fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | (noFollow ? fs.constants.O_NOFOLLOW : 0),
+        );
       } catch {
         // report the first error, which says why the file could not be created or opened
       }
@@ -45,9 +47,13 @@ export class PosixLockHandle implements LockHandle {
     readonly path: string,
     /** The C library whose flock koffi calls where fs-ext is missing. */
     private readonly libc: string,
+    /** A descriptor of the file opened by another process, instead of opening the path. */
+    fd?: number,
+    /** Never through a symlink: the side files, which piplock names itself. */
+    noFollow = false,
   ) {
     flock(libc);
-    this.fd = openFd(path);
+    this.fd = fd ?? openFd(path, noFollow);
     try {
       const st = fs.fstatSync(this.fd);
       if (st.isDirectory()) throw posixError('open', path, 'EISDIR');
@@ -118,13 +124,30 @@ export class PosixLockHandle implements LockHandle {
 }
 
 /** The gate: flock on `<lockfile>.d/gate`, a file nobody but piplock looks at. */
+/** The gate file, never through a symlink; its errors name it as the gate, not as the lock file. */
+function openGateFile(file: string, libc: string): PosixLockHandle {
+  try {
+    return new PosixLockHandle(file, libc, undefined, true);
+  } catch (err) {
+    if (!(err instanceof LockError)) throw err;
+    // A symlink in the gate's place gives ELOOP under O_NOFOLLOW.
+    const why =
+      err.reason === 'not-regular'
+        ? 'it is not a regular file'
+        : err.code === 'ELOOP'
+          ? 'it is a symbolic link'
+          : describeErrno(err.code);
+    throw new LockError(`cannot use '${file}' as the gate: ${why}`, err.code, err.reason);
+  }
+}
+
 class PosixGate implements Gate {
   private handle: PosixLockHandle;
 
   constructor(lockfile: string, libc: string) {
-    const file = path.join(sideDir(lockfile), 'gate');
+    const file = sideFile(lockfile, 'gate');
     try {
-      this.handle = new PosixLockHandle(file, libc);
+      this.handle = openGateFile(file, libc);
     } catch (err) {
       if (!(err instanceof LockError) || err.reason !== 'not-found') throw err;
       try {
@@ -133,7 +156,7 @@ class PosixGate implements Gate {
         if (!(e instanceof DirectoryError)) throw e;
         throw new LockError(e.message, e.code, e.reason);
       }
-      this.handle = new PosixLockHandle(file, libc);
+      this.handle = openGateFile(file, libc);
     }
   }
 
@@ -151,7 +174,7 @@ class PosixGate implements Gate {
 }
 
 function releaseFile(lockfile: string): string {
-  return path.join(sideDir(lockfile), 'release');
+  return sideFile(lockfile, 'release');
 }
 
 /**
@@ -167,7 +190,9 @@ class PosixReleaseWaiter implements ReleaseWaiter {
   constructor(lockfile: string) {
     const file = releaseFile(lockfile);
     try {
-      fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_RDONLY | fs.constants.O_NONBLOCK, 0o666));
+      // Never through a symlink: a planted one would have piplock create a file at its target, and watch that.
+      const flags = fs.constants.O_CREAT | fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW;
+      fs.closeSync(fs.openSync(file, flags, 0o666));
       this.watcher = fs.watch(file, { persistent: true }, () => {
         this.pending = true;
         this.wake?.();
@@ -214,7 +239,8 @@ class PosixReleaseWaiter implements ReleaseWaiter {
 function signalRelease(lockfile: string): void {
   try {
     const now = new Date();
-    fs.utimesSync(releaseFile(lockfile), now, now);
+    // lutimes: a symlink planted as the release file gets its own times set, never its target's.
+    fs.lutimesSync(releaseFile(lockfile), now, now);
   } catch {
     // a hint only: the waiters' polling still finds the lock free
   }
@@ -247,6 +273,7 @@ export function posixPlatform(name: string, libc: string): Platform {
     name,
     lockBackend: () => flockName(libc),
     openLockHandle: (file) => new PosixLockHandle(file, libc),
+    adoptLockHandle: (fd, file) => new PosixLockHandle(file, libc, fd),
     fileIdentity(file) {
       const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
       return st === undefined ? undefined : { dev: st.dev, ino: st.ino };

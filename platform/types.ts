@@ -24,6 +24,11 @@ export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
   return a.dev === b.dev && a.ino === b.ino;
 }
 
+/** A file identity as text, `<dev>.<ino>` (the registry, PIPLOCK_HELD); '' for none. */
+export function identityText(id: FileIdentity | undefined): string {
+  return id === undefined ? '' : `${id.dev}.${id.ino}`;
+}
+
 /**
  * One open lock file. The lock belongs to this handle: closing the handle or
  * the death of the process releases it, so there is never a stale lock.
@@ -115,6 +120,13 @@ export interface LockPlatform {
   lockBackend(): string;
   /** Opens (creating if needed) the lock file. */
   openLockHandle(path: string): LockHandle;
+  /**
+   * A handle on a lock file that another process opened and passed down as
+   * descriptor `fd` (the GN launcher): locking it locks the open file that
+   * both share, which keeps the lock for as long as either has it open.
+   * POSIX only; elsewhere a LockError.
+   */
+  adoptLockHandle(fd: number, path: string): LockHandle;
   /** Identity of the file a path names now, by the same means as LockHandle.identity(); undefined when nothing is there. */
   fileIdentity(path: string): FileIdentity | undefined;
   /**
@@ -144,6 +156,20 @@ export interface LockPlatform {
 export interface ProcessPlatform {
   /** A token that tells process `pid` apart from a later one with the same PID; undefined where none can be read. */
   startTag(pid: number): string | undefined;
+  /**
+   * Whether the process table read here (PIDs, parents, start tags, lock holders) is this process's own PID
+   * namespace's. Not so on Linux in a PID namespace that shares the host's /proc (`unshare -p -f` without
+   * --mount-proc): there /proc/<pid> is another process than `pid`, and startTag, ancestors and
+   * kernelLockHolders answer nothing rather than the wrong thing. Absent: always true.
+   */
+  ownProcessTable?(): boolean;
+  /**
+   * A new anonymous file in memory (Linux: memfd_create), for output captured from a command: it needs no room in
+   * $TMPDIR and leaves nothing behind. Undefined where the OS has none, or it cannot be made.
+   */
+  memoryFile?(name: string): number | undefined;
+  /** Whether process `pid` is stopped (SIGSTOP, Ctrl-Z, a debugger); absent or undefined where that cannot be read. */
+  stopped?(pid: number): boolean | undefined;
   /** The PIDs of this process's parent, its parent, and so on up, as far as they can be read. */
   ancestors(): number[];
   /** Whether environment variable names ignore case. */

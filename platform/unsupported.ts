@@ -19,6 +19,7 @@ export const unsupportedPlatform: Platform = {
   name: 'unsupported',
   lockBackend: () => 'none',
   openLockHandle: unsupported,
+  adoptLockHandle: unsupported,
   fileIdentity: unsupported,
   canonicalPath: unsupported,
   openGate: unsupported,

@@ -308,6 +308,10 @@ export const windows: Platform = {
   name: 'win32',
   lockBackend: () => 'LockFileEx (koffi)',
   openLockHandle: (file) => new WindowsLockHandle(file),
+  // The GN launcher runs actions in its own Python only where it can fork; on Windows it never passes a handle.
+  adoptLockHandle: () => {
+    throw new LockError('a lock file handle passed by another process is not supported on Windows', 'ENOSYS', 'other');
+  },
   fileIdentity: (file) => pathIdentity(file, false),
   canonicalPath,
   // Named after the file the caller has open, or else the file at the path, created if missing, as the lock try would.

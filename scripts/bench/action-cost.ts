@@ -22,6 +22,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fsExtRoot, nodeBuilds, ROOT } from './nodes';
+import { becomeSubreaper, reapOrphans } from './reaper';
 
 export interface Stats {
   median: number;
@@ -30,7 +31,7 @@ export interface Stats {
 
 export interface CostRow {
   name: string;
-  path: 'cli' | 'gn' | 'other';
+  path: 'cli' | 'gn' | 'gn-fresh' | 'other';
   node?: string;
   /** fs-ext or koffi, with " (baseline)" on the baseline's rows. */
   flock?: string;
@@ -81,6 +82,9 @@ export interface CostResult {
     gn: number;
     cliP90: number;
     gnP90: number;
+    /** The GN path with piplock_in_process=false: Node spawns a fresh interpreter (as before, and on Windows). */
+    gnFresh: number;
+    gnFreshCpu: number;
     cliCpu: number;
     gnCpu: number;
   }>;
@@ -100,6 +104,8 @@ export function actionCost(opts: {
   baseline?: string;
 }): CostResult {
   const { runs, python: PY, reference: REF } = opts;
+  if (!becomeSubreaper())
+    process.stderr.write('bench: not a subreaper: CPU times miss Node processes that outlive the launcher\n');
   const src = fs.mkdtempSync(path.join(os.tmpdir(), 'piplock-bench-'));
   const out = path.join(src, 'out');
   fs.mkdirSync(out);
@@ -176,6 +182,25 @@ export function actionCost(opts: {
           ms: [],
           cpuMs: 0,
         });
+        cmds.push({
+          name: `piplock GN path, fresh interpreter (piplock_in_process=false), ${tag}`,
+          path: 'gn-fresh',
+          node: node.version,
+          flock: f,
+          env,
+          argv: [
+            PY,
+            launcher,
+            `--node=${node.bin}`,
+            '--in-process=false',
+            ...runnerArgs,
+            '--capture-output',
+            '--',
+            'noop.py',
+          ],
+          ms: [],
+          cpuMs: 0,
+        });
       }
     }
   }
@@ -184,6 +209,8 @@ export function actionCost(opts: {
     const t = performance.now();
     const res = spawnSync(c.argv[0]!, c.argv.slice(1), { cwd: out, env: c.env, stdio: ['ignore', 'ignore', 'pipe'] });
     const ms = performance.now() - t;
+    // Node's CPU time counts too, though on the in-process path it ends after the launcher.
+    reapOrphans();
     if (res.status !== 0) throw new Error(`${c.argv.join(' ')} failed with status ${res.status}: ${res.stderr}`);
     if (!timed) return;
     c.ms.push(ms);
@@ -213,6 +240,7 @@ function ratiosOf(cmds: Cmd[]): CostResult['ratios'] {
   for (const c of cmds) {
     if (c.path !== 'cli' || c.node === undefined) continue;
     const gn = cmds.find((g) => g.path === 'gn' && g.node === c.node && g.flock === c.flock)!;
+    const fresh = cmds.find((g) => g.path === 'gn-fresh' && g.node === c.node && g.flock === c.flock)!;
     out.push({
       node: c.node,
       flock: c.flock!,
@@ -222,6 +250,8 @@ function ratiosOf(cmds: Cmd[]): CostResult['ratios'] {
       gnP90: quantile(gn.ms, 0.9) / quantile(refGn, 0.9),
       cliCpu: c.cpuMs / cmds[0]!.cpuMs,
       gnCpu: gn.cpuMs / cmds[1]!.cpuMs,
+      gnFresh: quantile(fresh.ms, 0.5) / quantile(refGn, 0.5),
+      gnFreshCpu: fresh.cpuMs / cmds[1]!.cpuMs,
     });
   }
   return out;

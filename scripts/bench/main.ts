@@ -15,8 +15,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { actionCost } from './action-cost';
+import { wholeBuild } from './build';
 import { eventLogCost } from './event-log';
-import { referenceRunner } from './nodes';
+import { memory } from './memory';
+import { nodeBuilds, referenceRunner } from './nodes';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'bin', 'piplock.js');
@@ -26,7 +28,7 @@ const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
 const only = args.includes('--only')
   ? args[args.indexOf('--only') + 1]!.split(',')
-  : ['cost', 'handoff', 'saturation', 'throughput', 'eventlog'];
+  : ['cost', 'handoff', 'saturation', 'throughput', 'eventlog', 'build', 'memory'];
 // The real interpreter: a pyenv shim (a bash script) would add ~100 ms to every Python command.
 const PY = (() => {
   try {
@@ -96,7 +98,7 @@ function cost(): void {
     table(
       ['command', 'median', 'p90', 'CPU/run', 'x reference (median)', 'x reference (p90)', 'x reference (CPU)'],
       r.rows.map((row) => {
-        const base = row.path === 'gn' ? r.rows[1]! : r.rows[0]!;
+        const base = row.path.startsWith('gn') ? r.rows[1]! : r.rows[0]!;
         return [
           row.name,
           f1(median(row.ms)),
@@ -114,7 +116,7 @@ function cost(): void {
   );
   console.log(
     table(
-      ['Node', 'flock', 'CLI', 'CLI CPU', 'GN path', 'GN CPU'],
+      ['Node', 'flock', 'CLI', 'CLI CPU', 'GN path', 'GN CPU', 'GN, fresh interpreter', 'its CPU'],
       r.ratios.map((x) => [
         x.node,
         x.flock,
@@ -122,6 +124,8 @@ function cost(): void {
         x.cliCpu.toFixed(2),
         `${x.gn.toFixed(2)} [${x.gnP90.toFixed(2)}]`,
         x.gnCpu.toFixed(2),
+        x.gnFresh.toFixed(2),
+        x.gnFreshCpu.toFixed(2),
       ]),
     ),
   );
@@ -334,6 +338,65 @@ async function throughput(): Promise<void> {
   );
 }
 
+// ---------------------------------------------------------------- whole build
+function build(): void {
+  const reference = referenceRunner();
+  if (!reference || !has('gn') || !has('ninja')) {
+    process.stderr.write('bench: whole build skipped: needs gn, ninja and the reference runner\n');
+    return;
+  }
+  const node = nodeBuilds([24]).find((n) => n.major === 24) ?? nodeBuilds([])[0]!;
+  const rounds = args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) : QUICK ? 1 : 3;
+  const r = wholeBuild({ python: PY, reference, node, actions: 220, jobs: 4, rounds });
+  results.build = r;
+  console.log(
+    `\n### Whole build: ${r.actions} pw_python_actions and two pip reinstalls, ninja -j${r.jobs}, ${r.rounds} clean builds each, alternated\n`,
+  );
+  const base = r.rows[0]!;
+  console.log(
+    table(
+      ['variant', 'wall s (median)', 'CPU s (median)', 'x Pigweed wall', 'x Pigweed CPU', 'failed actions'],
+      r.rows.map((row) => [
+        row.variant,
+        median(row.seconds).toFixed(1),
+        median(row.cpuSeconds).toFixed(1),
+        (median(row.seconds) / median(base.seconds)).toFixed(2),
+        (median(row.cpuSeconds) / median(base.cpuSeconds)).toFixed(2),
+        row.failures.join(', '),
+      ]),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------- memory
+async function memoryFigures(): Promise<void> {
+  const reference = referenceRunner();
+  if (!reference || process.platform !== 'linux') {
+    process.stderr.write('bench: memory skipped: needs Linux (/proc) and the reference runner\n');
+    return;
+  }
+  const waiters = 32;
+  for (const node of nodeBuilds([24, 26])) {
+    const rows = await memory({ python: PY, reference, node, waiters });
+    results[`memory-${node.version}`] = rows;
+    console.log(
+      `\n### Memory per action, Node ${node.version}: running (-j1), and waiting (${waiters} waiters, per waiter); kB\n`,
+    );
+    console.log(
+      table(
+        ['variant', 'process', 'running: peak RSS', 'PSS', 'USS', 'waiting: peak RSS', 'PSS', 'USS'],
+        rows.map((r) => [
+          r.variant,
+          r.role,
+          ...[r.running.peakRss, r.running.pss, r.running.uss, r.waiting.peakRss, r.waiting.pss, r.waiting.uss].map(
+            (x) => Math.round(x).toString(),
+          ),
+        ]),
+      ),
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const m = results.machine as Record<string, unknown>;
   console.log(
@@ -366,6 +429,8 @@ async function main(): Promise<void> {
       ),
     );
   }
+  if (only.includes('build')) build();
+  if (only.includes('memory')) await memoryFigures();
   const dir = path.join(__dirname, '..', '..', '..', 'scripts', 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);

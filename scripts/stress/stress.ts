@@ -6,7 +6,23 @@
  *
  * usage: node dist/scripts/stress/stress.js [--workers N] [--acquisitions M]
  *        [--long] [--kill-rate P] [--exclusive-percent P] [--kinds K,...]
- *        [--min-hold MS] [--lock-timeout S] [--deadline S] [--no-lock] [--keep] [--dir D]
+ *        [--faults F,...] [--min-hold MS] [--lock-timeout S] [--deadline S]
+ *        [--no-lock] [--keep] [--dir D]
+ *
+ * --faults adds fault kinds beside the kills:
+ *   delete     the lock file is deleted at random moments, holders and waiting
+ *              writers on it; only piplock runners take part then (flock(1), the
+ *              reference runner and the library have no watch and no registry:
+ *              docs/design.md says what remains for them)
+ *   stop       random participants are stopped (SIGSTOP) for up to 6 s, holding
+ *              or waiting, then continued (POSIX)
+ *   nested     'cli-nested' participants: a runner whose command starts a nested
+ *              runner in the background and exits, so that the nested one
+ *              outlives its ancestor (only piplock runners take part then)
+ *   namespace  'cli-ns' participants: runners in a PID namespace of their own
+ *              (unshare -p -f --mount-proc; Linux, where allowed) on the same
+ *              build directory. Not with delete or nested: the registry cannot
+ *              tell live runners of another PID namespace yet (issue 18 item 14)
  *
  * --no-lock is the harness's own switch to check the checker: every
  * participant gets a lock file of its own, so nothing excludes anything and
@@ -41,7 +57,21 @@ export type Kind =
   | 'reference-shared'
   | 'reference-pip'
   | 'flock-s'
-  | 'flock-x';
+  | 'flock-x'
+  | 'cli-nested'
+  | 'cli-ns';
+
+export type Fault = 'delete' | 'stop' | 'nested' | 'namespace';
+const FAULTS: readonly Fault[] = ['delete', 'stop', 'nested', 'namespace'];
+/** The kinds that are piplock runners, the only ones a deleted lock file keeps excluding. */
+const RUNNER_KINDS: readonly Kind[] = [
+  'cli-shared',
+  'cli-exclusive',
+  'cli-auto-pip',
+  'cli-auto',
+  'cli-nested',
+  'cli-ns',
+];
 
 export interface StressOptions {
   workers: number;
@@ -54,6 +84,8 @@ export interface StressOptions {
   noLock: boolean;
   /** Kinds to use; default: all that this machine has. */
   kinds?: Kind[];
+  /** Fault kinds beside the kills. */
+  faults: Fault[];
   /** Percentage of exclusive acquisitions among the lib and explicit-mode kinds. */
   exclusivePct: number;
   /** Every holder holds at least this long (the check-the-checker run needs overlaps). */
@@ -84,6 +116,9 @@ export interface StressSummary extends CheckResult {
   /** What `piplock status` showed then: must be nothing (no ghosts). */
   statusAfter: StatusEntry[];
   kindsUsed: Kind[];
+  /** Lock file deletions and stops made by the faults. */
+  deletions: number;
+  stops: number;
   dir: string;
   logFile: string;
 }
@@ -95,6 +130,7 @@ export function defaultOptions(): StressOptions {
     killRate: 0.04,
     killWindowMs: IS_WINDOWS ? 1500 : 400,
     noLock: false,
+    faults: [],
     exclusivePct: 15,
     minHoldMs: 0,
     lockTimeoutMs: 30 * 60_000,
@@ -112,6 +148,31 @@ export function availableKinds(): Kind[] {
   const kinds: Kind[] = ['cli-shared', 'cli-exclusive', 'cli-auto-pip', 'cli-auto', 'lib'];
   if (!IS_WINDOWS && onPath('python3')) kinds.push('reference-shared', 'reference-pip');
   if (!IS_WINDOWS && onPath('flock')) kinds.push('flock-s', 'flock-x');
+  return kinds;
+}
+
+/** Whether runners can be put in PID namespaces of their own here. */
+function namespacesAllowed(): boolean {
+  if (process.platform !== 'linux') return false;
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  return spawnSync('unshare', ['-p', '-f', '--mount-proc', '--', 'true'], { stdio: 'ignore' }).status === 0;
+}
+
+/** The kinds of a run: those asked for or available, with the faults' own kinds added, and only runners with deletions. */
+export function kindsFor(opts: Pick<StressOptions, 'kinds' | 'faults'>): Kind[] {
+  let kinds = opts.kinds ?? availableKinds();
+  if (opts.faults.includes('nested') && !kinds.includes('cli-nested')) kinds = [...kinds, 'cli-nested'];
+  if (opts.faults.includes('namespace') && (opts.faults.includes('delete') || opts.faults.includes('nested')))
+    throw new Error(
+      '--faults namespace goes with neither delete nor nested: the registry cannot judge runners of another PID namespace',
+    );
+  if (opts.faults.includes('namespace') && !kinds.includes('cli-ns')) {
+    if (!namespacesAllowed()) throw new Error('--faults namespace: unshare -p -f --mount-proc is not allowed here');
+    kinds = [...kinds, 'cli-ns'];
+  }
+  // A deleted lock file, or a nested runner whose ancestor has let go, keeps only piplock runners out (design.md).
+  if (opts.faults.includes('delete') || opts.faults.includes('nested'))
+    kinds = kinds.filter((k) => RUNNER_KINDS.includes(k));
   return kinds;
 }
 
@@ -162,7 +223,7 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
   const referencePip = IS_WINDOWS ? pip : [path.join(bin, 'pip')];
   const env = envWithPath(bin, opts.noLock ? { PIPLOCK_STRESS_NOLOCK: '1' } : {});
   const logFd = fs.openSync(logFile, 'a');
-  const kinds = opts.kinds ?? availableKinds();
+  const kinds = kindsFor(opts);
   const hold = (): string[] => (IS_WINDOWS ? [process.execPath, HOLD_JS] : ['bash', HOLD_SH]);
   const errors: string[] = [];
   let kills = 0;
@@ -279,6 +340,36 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
           count: 1,
           group: false,
         };
+      // The outer runner's command starts a nested runner in the background, under the outer's lock, and exits as soon
+      // as the nested command holds: the nested runner outlives its ancestor. Only the nested command logs.
+      case 'cli-nested': {
+        const mode = randomMode();
+        const inner = [process.execPath, CLI, '--lockfile', lock, '--mode', mode, '--timeout', timeout, '--'];
+        const nestedHold = [...inner, ...hold(), logFile, `${participant}.1`, mode, holdMs()];
+        const script = `const {spawn}=require('child_process');const fs=require('fs');
+const c=spawn(process.argv[1],process.argv.slice(2),{stdio:'ignore'});c.unref();
+const id=${JSON.stringify(`E ${participant}.1 `)};
+const t=setInterval(()=>{try{if(fs.readFileSync(${JSON.stringify(logFile)},'latin1').includes(id))process.exit(0)}catch{}},5);
+c.on('exit',()=>process.exit(0));`;
+        return { argv: cli(mode, [process.execPath, '-e', script, ...nestedHold]), count: 1, group: false };
+      }
+      // A runner in a PID namespace of its own; --kill-child: killing unshare kills the namespace, runner and command.
+      case 'cli-ns': {
+        const mode = randomMode();
+        return {
+          argv: [
+            'unshare',
+            '-p',
+            '-f',
+            '--mount-proc',
+            '--kill-child',
+            '--',
+            ...cli(mode, [...hold(), logFile, id, mode, holdMs()]),
+          ],
+          count: 1,
+          group: false,
+        };
+      }
     }
   }
 
@@ -360,6 +451,50 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
     return pick(from.length > 0 ? from : kinds);
   }
 
+  // The faults beside the kills, until the workers are done.
+  let deletions = 0;
+  let stops = 0;
+  const chaos: NodeJS.Timeout[] = [];
+  if (opts.faults.includes('delete')) {
+    chaos.push(
+      setInterval(() => {
+        if (Math.random() < 0.3) {
+          try {
+            fs.unlinkSync(lockfile);
+            deletions++;
+          } catch {
+            // not there (yet), or, on Windows, not deletable while open
+          }
+        }
+      }, 300),
+    );
+  }
+  if (opts.faults.includes('stop') && !IS_WINDOWS) {
+    chaos.push(
+      setInterval(() => {
+        const candidates = [...live].filter((l) => !l.exited && !l.group);
+        if (candidates.length === 0 || Math.random() < 0.5) return;
+        const victim = pick(candidates);
+        try {
+          victim.child.kill('SIGSTOP');
+          stops++;
+        } catch {
+          return;
+        }
+        setTimeout(
+          () => {
+            try {
+              victim.child.kill('SIGCONT');
+            } catch {
+              // gone meanwhile
+            }
+          },
+          500 + Math.random() * 5500,
+        );
+      }, 700),
+    );
+  }
+
   let lastProgress = performance.now();
   let made = 0;
   async function worker(w: number): Promise<void> {
@@ -387,7 +522,10 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
     }, opts.deadlineMs + STUCK_GRACE_MS);
   }
   await Promise.all(Array.from({ length: opts.workers }, (_, w) => worker(w)));
+  for (const t of chaos) clearInterval(t);
   clearTimeout(stuckTimer);
+  // Nested runners that outlive their participants finish on their own; wait for them before looking.
+  if (opts.faults.includes('nested')) await new Promise((r) => setTimeout(r, Math.max(2000, opts.killWindowMs * 2)));
   const elapsedMs = performance.now() - started;
   fs.closeSync(logFd);
 
@@ -430,6 +568,8 @@ export async function runStress(opts: StressOptions): Promise<StressSummary> {
     leftEntries,
     statusAfter,
     kindsUsed: kinds,
+    deletions,
+    stops,
     dir,
     logFile,
   };
@@ -441,6 +581,7 @@ export function formatSummary(s: StressSummary, opts: StressOptions): string {
     `  participants:  ${s.participants} (${s.kindsUsed.join(', ')})`,
     `  acquisitions:  ${s.acquisitions} (${s.exclusive} exclusive, ${s.shared} shared), at most ${s.maxConcurrent} inside at once`,
     `  kills:         ${s.kills} (${s.killedHolding} while holding)`,
+    `  faults:        ${opts.faults.length === 0 ? 'none' : `${opts.faults.join(', ')}: ${s.deletions} lock file deletions, ${s.stops} stops`}`,
     `  violations:    ${s.violations.length}`,
     `  malformed:     ${s.malformed.length}`,
     `  errors:        ${s.errors.length}`,
@@ -475,7 +616,11 @@ function parseArgs(argv: string[]): StressOptions {
     } else if (a === '--kill-rate') opts.killRate = num();
     else if (a === '--exclusive-percent') opts.exclusivePct = num();
     else if (a === '--kinds') opts.kinds = argv[++i]!.split(',') as Kind[];
-    else if (a === '--deadline') opts.deadlineMs = num() * 1000;
+    else if (a === '--faults') {
+      opts.faults = argv[++i]!.split(',') as Fault[];
+      const bad = opts.faults.find((f) => !FAULTS.includes(f));
+      if (bad !== undefined) throw new Error(`unknown fault '${bad}' (the faults: ${FAULTS.join(', ')})`);
+    } else if (a === '--deadline') opts.deadlineMs = num() * 1000;
     else if (a === '--lock-timeout') opts.lockTimeoutMs = num() * 1000;
     else if (a === '--min-hold') opts.minHoldMs = num();
     else if (a === '--no-lock') opts.noLock = true;

@@ -2,9 +2,34 @@
 
 const PLAIN = /^[\w@%+=:,./\\-]+$/;
 
-/** A command line as a reader can paste it into a POSIX shell: plain words as they are, others in single quotes. */
+/**
+ * A command line as a reader can paste it into a POSIX shell: plain words as they are, others in single quotes,
+ * and a word with a control character (a terminal escape, a newline that would fake a line) as $'...' with its
+ * control characters escaped, so that nothing from another process's argv acts on the reader's terminal.
+ */
 export function quoteCommand(argv: readonly string[]): string {
-  return argv.map((a) => (PLAIN.test(a) ? a : `'${a.replace(/'/g, `'"'"'`)}'`)).join(' ');
+  return argv.map(quoteWord).join(' ');
+}
+
+function quoteWord(a: string): string {
+  if (PLAIN.test(a)) return a;
+  if (!hasControl(a)) return `'${a.replace(/'/g, `'"'"'`)}'`;
+  let body = '';
+  for (const c of a) {
+    const code = c.charCodeAt(0);
+    if (c === "'" || c === '\\') body += `\\${c}`;
+    else if (code < 0x20 || code === 0x7f) body += `\\x${code.toString(16).padStart(2, '0')}`;
+    else body += c;
+  }
+  return `$'${body}'`;
+}
+
+function hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
 }
 
 /** One value in an error message, as Python's repr spells a str, so that messages read as python_runner.py's do. */

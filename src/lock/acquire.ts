@@ -1,5 +1,5 @@
 import { platform } from '../../platform';
-import type { LockMode, ReleaseWaiter } from '../../platform';
+import type { LockHandle, LockMode, ReleaseWaiter } from '../../platform';
 import { monotonicMs } from '../base/duration';
 import { LockTimeoutError } from '../base/errors';
 import type { Lock } from './lock';
@@ -99,6 +99,15 @@ export function tryAcquire(path: string, mode: LockMode = 'exclusive'): Lock | n
  * holders, and retries as soon as one lets go.
  */
 export async function acquire(path: string, options: AcquireOptions = {}): Promise<Lock> {
+  return acquireWith(path, options);
+}
+
+/**
+ * acquire(), trying first `adopted`, a handle on the lock file that another
+ * process opened and passed down (the GN launcher): the Lock's `adopted` says
+ * whether the lock was taken on it. Not part of the library.
+ */
+export async function acquireWith(path: string, options: AcquireOptions, adopted?: LockHandle): Promise<Lock> {
   checkPath(path);
   checkOptions(options);
   const mode = options.mode ?? 'exclusive';
@@ -107,7 +116,7 @@ export async function acquire(path: string, options: AcquireOptions = {}): Promi
   const transientLimit = options.transientLimitMs ?? DEFAULT_TRANSIENT_LIMIT_MS;
   const { signal } = options;
   const start = monotonicMs();
-  const request = new GatedRequest(path, mode, options.onWarning);
+  const request = new GatedRequest(path, mode, options.onWarning, adopted);
   let waiter: ReleaseWaiter | undefined;
   let transientSince: number | undefined;
   let quickRetries = 0;

@@ -13,6 +13,8 @@ export class Lock {
     handle: LockHandle,
     readonly mode: LockMode,
     private readonly onRelease?: () => void,
+    /** Taken on a handle that another process opened and passed down (the GN launcher), which shares the lock. */
+    readonly adopted = false,
   ) {
     this.handle = handle;
     this.path = handle.path;
@@ -43,6 +45,20 @@ export class Lock {
       h.close();
       this.onRelease?.();
     }
+  }
+
+  /**
+   * Closes this process's handle without unlocking: the lock stays with the
+   * processes that share the open file (an adopted handle's), and ends when
+   * the last of them closes it. For a handle of this process's own, the same
+   * as release().
+   */
+  handOver(): void {
+    if (!this.adopted) return this.release();
+    const h = this.handle;
+    if (h === undefined) return;
+    this.handle = undefined;
+    h.close();
   }
 
   [Symbol.dispose](): void {

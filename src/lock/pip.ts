@@ -1,7 +1,9 @@
 import type { LockMode } from '../../platform';
 
 // Basenames are compared without directory and without a Windows executable suffix.
-const PYTHON = /^(python|pythonw|py|pypy)(\d+(\.\d+)*)?$/;
+// A version, then CPython's ABI flags (t free-threaded, d debug, m pymalloc, u wide: python3.13t, python3.11d,
+// python3.7m), then Debian's -dbg (python3-dbg, python3.11-dbg).
+const PYTHON = /^(python|pythonw|py|pypy)(\d+(\.\d+)*)?[tdmu]*(-dbg)?$/;
 const PIP = /^pip(\d+(\.\d+)*)?$/;
 /** Pigweed's script that runs pip. */
 const PIP_SCRIPT = 'pip_install_python_deps.py';
@@ -55,7 +57,10 @@ export function isPipCommand(argv: readonly string[]): boolean {
   if (!PYTHON.test(name)) return false;
   const target = pythonTarget(args);
   if (target === undefined) return false;
-  return 'module' in target ? target.module === 'pip' : baseName(target.script) === PIP_SCRIPT;
+  if ('module' in target) return target.module === 'pip';
+  // `python venv/bin/pip install`: pip's own launcher script, run by an interpreter.
+  const script = baseName(target.script);
+  return script === PIP_SCRIPT || PIP.test(script);
 }
 
 /** The reference runner's rule: pip exclusive, everything else shared. */

@@ -1,6 +1,6 @@
 import fs = require('node:fs');
 import path = require('node:path');
-import { describeErrno, platform, sideDir } from '../../platform';
+import { describeErrno, platform, sideDir, sideFile } from '../../platform';
 import type { LockHandle } from '../../platform';
 import type { LockMode } from '../../platform';
 
@@ -93,7 +93,7 @@ function shortened(full: EventRecord): string {
 
 /** Appends one record; `onFailure` gets one line when it cannot. */
 export function appendEvent(lockfile: string, record: EventRecord, onFailure: (message: string) => void): void {
-  const file = path.join(sideDir(lockfile), EVENTS_FILE);
+  const file = sideFile(lockfile, EVENTS_FILE);
   const line = `${shortened(record)}\n`;
   let fd: number;
   try {
@@ -166,7 +166,7 @@ function rotate(file: string, fd: number): void {
     const mine = fs.fstatSync(fd, { bigint: true });
     const now = fs.statSync(file, { bigint: true });
     if (mine.ino !== now.ino || mine.dev !== now.dev) return;
-    fs.renameSync(file, path.join(path.dirname(file), ROTATED_FILE));
+    fs.renameSync(file, `${file.slice(0, file.length - EVENTS_FILE.length)}${ROTATED_FILE}`);
   } catch {
     // another runner rotated it meanwhile; the next full log rotates again
   }
@@ -216,7 +216,7 @@ export function readEvents(lockfile: string): { records: EventRecord[]; bad: num
   const files: string[] = [];
   let bad = 0;
   for (const name of [ROTATED_FILE, EVENTS_FILE]) {
-    const file = path.join(dir, name);
+    const file = `${dir}${path.sep}${name}`;
     let text: string;
     try {
       text = fs.readFileSync(file, 'utf8');

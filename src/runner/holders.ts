@@ -1,4 +1,5 @@
-import { platform } from '../../platform';
+import fs = require('node:fs');
+import { describeErrno, LockError, platform } from '../../platform';
 import type { LockMode } from '../../platform';
 import { formatDuration } from '../base/duration';
 import { quoteCommand } from '../base/quote';
@@ -16,6 +17,13 @@ export interface StatusEntry {
   registered: boolean;
   /** The GN label of the action, where the runner was given one. */
   label?: string;
+  /** Stopped (SIGSTOP, Ctrl-Z, a debugger): it will not move until continued. Absent where not stopped or unknown. */
+  stopped?: boolean;
+}
+
+/** " (stopped)" for a stopped process, where the OS tells. */
+function stoppedMark(pid: number): string {
+  return platform.stopped?.(pid) ? ' (stopped)' : '';
 }
 
 /** Holders and waiters: the registry, plus (Linux) flock holders piplock did not register. */
@@ -33,6 +41,7 @@ export function lockStatus(lockfile: string): StatusEntry[] {
   for (const h of platform.kernelLockHolders(lockfile)) {
     if (!known.has(h.pid)) entries.push({ ...h, state: 'holding', registered: false });
   }
+  for (const e of entries) if (platform.stopped?.(e.pid)) e.stopped = true;
   const order = (e: StatusEntry): number => (e.state === 'holding' ? 0 : 1);
   return entries.sort((a, b) => order(a) - order(b) || (a.since ?? 0) - (b.since ?? 0));
 }
@@ -44,16 +53,52 @@ export function describeHolders(lockfile: string): string {
     const writer = readRegistry(lockfile).find(
       (e) => e.state === 'waiting' && e.mode === 'exclusive' && e.pid !== process.pid,
     );
-    if (writer) return `an exclusive request is ahead of it: ${who(writer)} (${quoteCommand(writer.command)})`;
+    if (writer) {
+      return `an exclusive request is ahead of it: ${who(writer)}${stoppedMark(writer.pid)}: ${quoteCommand(writer.command)}`;
+    }
     return 'held by a process that piplock does not know (flock(1), the reference runner or another tool)';
   }
   const now = Date.now();
   const shown = holders.slice(0, 5).map((h) => {
-    const age = h.since === undefined ? '' : `, ${formatDuration(now - h.since)}`;
+    const age = (h.since === undefined ? '' : `, ${formatDuration(now - h.since)}`) + (h.stopped ? ', stopped' : '');
     return `${who(h)} (${h.mode}${age}: ${quoteCommand(h.command)})`;
   });
   const more = holders.length > shown.length ? ` and ${holders.length - shown.length} more` : '';
   return `held by ${shown.join(', ')}${more}`;
+}
+
+/** Who holds a gate that stays busy over a free lock, where the registry knows: the exclusive waiters, stopped or not. */
+export function describeGateHolder(lockfile: string): string {
+  const writers = readRegistry(lockfile).filter(
+    (e) => e.state === 'waiting' && e.mode === 'exclusive' && e.pid !== process.pid,
+  );
+  if (writers.length === 0) return 'its holder is not a registered piplock runner';
+  const shown = writers.map((w) => `PID ${w.pid}${stoppedMark(w.pid)}: ${quoteCommand(w.command)}`);
+  return `held by the exclusive request of ${shown.join(', ')}`;
+}
+
+/**
+ * What a non-blocking try on the lock itself says, for a status that lists nobody: 'free', 'held' (by a process
+ * piplock cannot see: another user's registry, another PID namespace, a foreign tool where the OS lists no lock
+ * holders), or 'no lock file'. Nothing is created. Throws LockError for a path that cannot be a lock file.
+ */
+export function lockState(lockfile: string): 'free' | 'held' | 'no lock file' {
+  let st: import('node:fs').Stats | undefined;
+  try {
+    st = fs.statSync(lockfile, { throwIfNoEntry: false });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new LockError(`cannot use '${lockfile}' as a lock file: ${describeErrno(e.code)}`, e.code ?? 'EUNKNOWN');
+  }
+  if (st === undefined) return 'no lock file';
+  if (st.isDirectory()) throw new LockError(`cannot use '${lockfile}' as a lock file: it is a directory`, 'EISDIR');
+  if (!st.isFile()) throw new LockError(`cannot use '${lockfile}' as a lock file: it is not a regular file`, 'ENOTREG');
+  const handle = platform.openLockHandle(lockfile);
+  try {
+    return handle.tryLock() ? 'free' : 'held';
+  } finally {
+    handle.close();
+  }
 }
 
 /** "PID 123", or "//pkg:gen (PID 123)" for a runner that was given a GN label. */

@@ -1,6 +1,6 @@
 import fs = require('node:fs');
 import path = require('node:path');
-import { describeErrno, mkdirs, platform, sideDir } from '../../platform';
+import { describeErrno, mkdirs, platform, sideDir, sideFile } from '../../platform';
 import type { LockMode } from '../../platform';
 import { ownStartTag, processAlive } from './process-identity';
 
@@ -20,12 +20,41 @@ export interface RegistryEntry {
   since: number;
   /** Tells this process from a later one with the same PID (Linux: start time; Windows: creation time). */
   start?: string;
+  /**
+   * While holding: the identity of the lock file held (`<dev>.<ino>`; on Windows volume serial and file ID), so
+   * that a runner that locks a new file at the same path can tell a holder of the earlier one, and wait for it.
+   */
+  lock?: string;
+  /** Holding through an ancestor runner's lock (PIPLOCK_HELD), not a lock of its own. */
+  inherited?: boolean;
   /** The GN label of the action, where the runner was given one. */
   label?: string;
 }
 
+/** What a holding entry says about the lock it holds. */
+export type HeldBy = Pick<RegistryEntry, 'lock' | 'inherited'>;
+
 /** An entry is a few hundred bytes; anything far larger is not one of ours. */
 const MAX_ENTRY_BYTES = 64 * 1024;
+/** A writer keeps its entry well below that: the command is shortened, never the entry dropped. */
+const MAX_COMMAND_CHARS = 16 * 1024;
+/** The range of a JavaScript Date: a `since` outside it is not a time. */
+const MAX_DATE_MS = 8.64e15;
+
+/** The command as an entry records it: whole, or its first words up to MAX_COMMAND_CHARS, with '…' for the rest. */
+function recorded(command: readonly string[]): string[] {
+  let total = 0;
+  const out: string[] = [];
+  for (const a of command) {
+    if (total + a.length > MAX_COMMAND_CHARS) {
+      out.push(`${a.slice(0, Math.max(0, MAX_COMMAND_CHARS - total))}…`);
+      return out;
+    }
+    total += a.length;
+    out.push(a);
+  }
+  return out;
+}
 const ENTRY_NAME = /^\d+\.json$/;
 
 /** How long a rename refused by another program's handle on the new file is retried: graceful-fs's bound. */
@@ -53,7 +82,38 @@ function renameRetrying(from: string, to: string): void {
 }
 
 function entryFile(lockfile: string, pid: number): string {
-  return path.join(sideDir(lockfile), `${pid}.json`);
+  return sideFile(lockfile, `${pid}.json`);
+}
+
+const NEW_FILE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0);
+
+/**
+ * Writes `text` to a new temporary file in `dir` and returns its name. Created new (O_EXCL) and never through a
+ * link (O_NOFOLLOW), under a name no one can know in advance, so that a file or symlink planted in the registry is
+ * never written through; a name taken meanwhile only means another name. (Not node:crypto: loading it costs every
+ * build action milliseconds; O_EXCL does the rest.)
+ */
+function writeNew(dir: string, text: string): string {
+  for (let attempt = 0; ; attempt++) {
+    const tag = `${process.hrtime.bigint().toString(36)}${Math.random().toString(36).slice(2)}`;
+    const file = `${dir}${path.sep}.${process.pid}-${tag}.tmp`;
+    let fd: number;
+    try {
+      fd = fs.openSync(file, NEW_FILE, 0o644);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 10) continue;
+      throw err;
+    }
+    try {
+      fs.writeSync(fd, text);
+    } catch (err) {
+      fs.closeSync(fd);
+      fs.rmSync(file, { force: true });
+      throw err;
+    }
+    fs.closeSync(fd);
+    return file;
+  }
 }
 
 /** This runner's entry. Best effort: a registry that cannot be written never stops the build. */
@@ -69,25 +129,27 @@ export class Registration {
     private readonly label?: string,
   ) {}
 
-  set(state: RegistryEntry['state']): void {
+  set(state: RegistryEntry['state'], held: HeldBy = {}): void {
     const entry: RegistryEntry = {
       pid: process.pid,
       mode: this.mode,
       state,
-      command: this.command,
+      command: recorded(this.command),
       since: Date.now(),
       start: ownStartTag(),
+      ...held,
       ...(this.label !== undefined ? { label: this.label } : {}),
     };
     const file = entryFile(this.lockfile, process.pid);
-    const tmp = `${path.dirname(file)}${path.sep}.${process.pid}.tmp`;
+    const dir = sideDir(this.lockfile);
+    let tmp: string | undefined;
     try {
       try {
-        fs.writeFileSync(tmp, JSON.stringify(entry));
+        tmp = writeNew(dir, JSON.stringify(entry));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        mkdirs(path.dirname(file));
-        fs.writeFileSync(tmp, JSON.stringify(entry));
+        mkdirs(dir);
+        tmp = writeNew(dir, JSON.stringify(entry));
       }
       renameRetrying(tmp, file);
       this.written = true;
@@ -96,11 +158,7 @@ export class Registration {
       this.onFailure(
         `piplock status will not list this runner: cannot write '${e.path ?? file}': ${describeErrno(e.code)}`,
       );
-      try {
-        fs.unlinkSync(tmp);
-      } catch {
-        // never written
-      }
+      if (tmp !== undefined) fs.rmSync(tmp, { force: true });
     }
   }
 
@@ -127,7 +185,10 @@ function isEntry(e: unknown): e is RegistryEntry {
     Array.isArray(r.command) &&
     r.command.every((a) => typeof a === 'string') &&
     typeof r.since === 'number' &&
+    Math.abs(r.since) <= MAX_DATE_MS &&
     (r.start === undefined || typeof r.start === 'string') &&
+    (r.lock === undefined || typeof r.lock === 'string') &&
+    (r.inherited === undefined || typeof r.inherited === 'boolean') &&
     (r.label === undefined || typeof r.label === 'string')
   );
 }
@@ -182,7 +243,7 @@ export function readRegistry(lockfile: string): RegistryEntry[] {
   const out: RegistryEntry[] = [];
   for (const name of names) {
     if (!ENTRY_NAME.test(name)) continue;
-    const file = path.join(dir, name);
+    const file = `${dir}${path.sep}${name}`;
     const text = readEntryText(file);
     if (text === undefined) continue;
     let e: unknown;
@@ -203,4 +264,32 @@ export function readRegistry(lockfile: string): RegistryEntry[] {
     }
   }
   return out;
+}
+
+function conflict(a: LockMode, b: LockMode): boolean {
+  return a === 'exclusive' || b === 'exclusive';
+}
+
+/**
+ * The live holders that the lock itself does not keep away from a runner that holds `mode` on the file `id`:
+ * runners that hold an earlier file at the same path (deleted or replaced while they held it), and runners that
+ * hold through an ancestor's lock (which may have let go meanwhile). Only those whose mode conflicts, and never
+ * this process nor `ancestors()`, which this runner runs inside.
+ */
+export function holdersBeside(
+  lockfile: string,
+  mode: LockMode,
+  id: string,
+  ancestors: () => readonly number[],
+): RegistryEntry[] {
+  const found = readRegistry(lockfile).filter(
+    (e) =>
+      e.state === 'holding' &&
+      e.pid !== process.pid &&
+      conflict(mode, e.mode) &&
+      (e.inherited === true || (e.lock !== undefined && e.lock !== id)),
+  );
+  if (found.length === 0) return found;
+  const above = ancestors();
+  return found.filter((e) => !above.includes(e.pid));
 }

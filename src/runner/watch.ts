@@ -1,6 +1,6 @@
 import { platform } from '../../platform';
-import { tryAcquire } from '../lock/acquire';
 import type { Lock } from '../lock/lock';
+import { relock } from '../lock/request';
 
 /** How often a holder checks that its lock file is still in place. One stat: negligible. */
 export const WATCH_INTERVAL_MS = 200;
@@ -24,10 +24,11 @@ export function watchLockFile(
 ): () => void {
   if (lock.released) return () => {};
   const extra: Lock[] = [];
-  let reported: 'replaced' | 'broken' | 'error' | 'pending' | undefined;
-  const say = (kind: 'replaced' | 'broken' | 'error' | 'pending', message: string): void => {
-    if (reported === kind) return;
-    reported = kind;
+  // Each thing is said once, not at every check.
+  const said = new Set<string>();
+  const say = (kind: 'replaced' | 'busy' | 'error' | 'pending', message: string): void => {
+    if (said.has(kind)) return;
+    said.add(kind);
     warn(message);
   };
   const check = (): void => {
@@ -52,16 +53,16 @@ export function watchLockFile(
       `the lock file '${path}' was ${now === undefined ? 'removed' : 'replaced'} while held; taking the ${lock.mode} lock on the new file too`,
     );
     try {
-      const again = tryAcquire(path, lock.mode);
+      // Directly, not through the gate: a writer waiting there would keep this holder out for as long as it waits.
+      const again = relock(path, lock.mode);
       if (again === null) {
         say(
-          'broken',
-          `the lock file '${path}' was replaced while held and another process has locked the new one: exclusion is not guaranteed until one of them lets go`,
+          'busy',
+          `the new lock file '${path}' is locked by another process: piplock runners that locked it wait for this one to finish; other programs (flock(1), the reference runner) are not kept out until this runner has locked it too or lets go`,
         );
         return;
       }
       extra.push(again);
-      reported = undefined;
     } catch (err) {
       say(
         'error',

@@ -282,6 +282,25 @@ describe('e2e: GN build with pw_python_action through piplock (gn, ninja, venv, 
     }
   });
 
+  it(`with the lock, each action in a fresh interpreter (piplock_in_process = false): ${BUILDS} clean builds pass`, () => {
+    const times: string[] = [];
+    for (let i = 1; i <= BUILDS; i++) {
+      const b = build('out-fresh', true, 'piplock_in_process=false');
+      assert.equal(b.status, 0, `locked build ${i} (fresh interpreters) failed:\n${b.log}`);
+      times.push(b.seconds.toFixed(1));
+    }
+    console.log(`      locked builds, fresh interpreters: ${BUILDS}/${BUILDS} passed, ${times.join(' s, ')} s`);
+    const read = (rel: string) =>
+      JSON.parse(fs.readFileSync(path.join(work, 'out-fresh', rel), 'utf8')) as Record<string, unknown>;
+    for (let i = 0; i < 24; i++)
+      assert.equal(read(`gen/use_${String(i).padStart(2, '0')}.json`).total, MODULES * MODULES);
+    const commands = check(
+      run('ninja', ['-C', path.join(work, 'out-fresh'), '-t', 'commands'], { cwd: work, env }),
+      'ninja -t commands',
+    );
+    assert.match(commands, /piplock_action\.py --node=node --in-process=false /);
+  });
+
   it('without the lock: the same builds show the import failures the lock prevents', () => {
     const counts: number[] = [];
     const kinds = new Map<string, number>();

@@ -343,7 +343,9 @@ describe('Windows: named objects of a lock file', function () {
     const printHeld = nodeEval('process.stdout.write(process.env.PIPLOCK_HELD)');
     /** One PIPLOCK_HELD line for an exclusive lock on `file`, spelt as the file system stores its name. */
     const held = (file: string) =>
-      new RegExp(`^exclusive:\\d+:\\d*:${fs.realpathSync.native(file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+      new RegExp(
+        `^exclusive:\\d+:\\d*:\\d+\\.\\d+:${fs.realpathSync.native(file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+      );
     /** An exclusive runner on `outer` whose command is an exclusive runner on `inner` that prints PIPLOCK_HELD. */
     const nested = (outer: string, inner: string) =>
       runCli([

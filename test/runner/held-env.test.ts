@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { platform } from '../../platform';
+import { identityText, platform } from '../../platform';
+import { tryAcquire } from '../../src/lock/acquire';
 import { childEnv, HELD_ENV, nestedDecision, parseHeld } from '../../src/runner/held-env';
 import { IS_WINDOWS } from '../support/paths';
 import { linkedDir, tmpDir } from '../support/procs';
@@ -12,22 +13,28 @@ describe('PIPLOCK_HELD: the locks a runner tells its child about', function () {
     assert.deepEqual(parseHeld(''), { held: [], malformed: 0 });
   });
 
-  it('reads one lock per line: mode, holder PID, start tag, and the path after the third colon (a drive letter stays in it)', function () {
-    assert.deepEqual(parseHeld('shared:12:345:/b/pip.lock\nexclusive:7::c:\\out\\pip.lock'), {
+  it('reads one lock per line: mode, holder PID, start tag, file identity, and the path after the fourth colon (a drive letter stays in it)', function () {
+    assert.deepEqual(parseHeld('shared:12:345:2049.77:/b/pip.lock\nexclusive:7:::c:\\out\\pip.lock'), {
       held: [
-        { mode: 'shared', pid: 12, start: '345', path: '/b/pip.lock' },
-        { mode: 'exclusive', pid: 7, start: '', path: 'c:\\out\\pip.lock' },
+        { mode: 'shared', pid: 12, start: '345', id: '2049.77', path: '/b/pip.lock' },
+        { mode: 'exclusive', pid: 7, start: '', id: '', path: 'c:\\out\\pip.lock' },
       ],
       malformed: 0,
     });
   });
 
-  it('counts the lines that are not <shared|exclusive>:<pid>:<start>:<path>, the older <mode>:<path> included', function () {
+  it('reads %25, %0D and %0A in the path as %, CR and LF, so that any path fits on one line', function () {
+    assert.deepEqual(parseHeld('shared:1:2::/b/a%0Ab%25%0D.lock').held[0]?.path, '/b/a\nb%\r.lock');
+  });
+
+  it('counts the lines that are not <shared|exclusive>:<pid>:<start>:<identity>:<path>, the older formats included', function () {
     assert.deepEqual(
-      parseHeld('bogus:1:2:/x\n:1:2:/x\nno colon\nShared:1:2:/x\nexclusive:/old\nshared:x:2:/x\n\nexclusive:3:4:/kept'),
+      parseHeld(
+        'bogus:1:2::/x\n:1:2::/x\nno colon\nShared:1:2::/x\nexclusive:/old\nshared:x:2::/x\nexclusive:3:4:/older\n\nexclusive:3:4:5.6:/kept',
+      ),
       {
-        held: [{ mode: 'exclusive', pid: 3, start: '4', path: '/kept' }],
-        malformed: 6,
+        held: [{ mode: 'exclusive', pid: 3, start: '4', id: '5.6', path: '/kept' }],
+        malformed: 7,
       },
     );
   });
@@ -63,32 +70,61 @@ describe("a nested runner decides from its ancestors' locks", function () {
       nestedDecision(
         lockfile,
         'exclusive',
-        env(`exclusive:${someone}:${platform.canonicalPath(path.join(dir, 'other.lock'))}`),
+        env(`exclusive:${someone}::${platform.canonicalPath(path.join(dir, 'other.lock'))}`),
       ),
       { action: 'lock' },
     );
   });
 
-  it('inherits a lock an ancestor holds in a mode that covers the request', function () {
+  it('inherits a lock an ancestor holds in a mode that covers the request, from the line that covers it', function () {
     needAncestor.call(this);
-    assert.deepEqual(nestedDecision(lockfile, 'shared', env(`shared:${parent}:${canonical}`)), { action: 'inherited' });
-    assert.deepEqual(nestedDecision(lockfile, 'shared', env(`exclusive:${parent}:${canonical}`)), {
-      action: 'inherited',
-    });
-    assert.deepEqual(nestedDecision(lockfile, 'exclusive', env(`exclusive:${parent}:${canonical}`)), {
-      action: 'inherited',
-    });
-    assert.deepEqual(
-      nestedDecision(lockfile, 'exclusive', env(`shared:${parent}:${canonical}\nexclusive:${parent}:${canonical}`)),
-      { action: 'inherited' },
+    const holder = (mode: 'shared' | 'exclusive', value: string): string | undefined => {
+      const d = nestedDecision(lockfile, mode, env(value));
+      return d.action === 'inherited' ? d.holder.mode : undefined;
+    };
+    assert.equal(holder('shared', `shared:${parent}::${canonical}`), 'shared');
+    // An exclusive line is believed only while the lock is held exclusively (here by this process, for the ancestor).
+    const lock = tryAcquire(lockfile, 'exclusive');
+    assert.ok(lock);
+    try {
+      assert.equal(holder('shared', `exclusive:${parent}::${canonical}`), 'exclusive');
+      assert.equal(holder('exclusive', `exclusive:${parent}::${canonical}`), 'exclusive');
+      assert.equal(
+        holder('exclusive', `shared:${parent}::${canonical}\nexclusive:${parent}::${canonical}`),
+        'exclusive',
+      );
+    } finally {
+      lock.release();
+    }
+  });
+
+  it("does not believe an exclusive line while nobody holds the lock exclusively (a shared holder's descendant claiming more)", function () {
+    needAncestor.call(this);
+    const d = nestedDecision(lockfile, 'exclusive', env(`exclusive:${parent}::${canonical}`));
+    assert.equal(d.action, 'lock');
+    assert.match((d as { warning?: string }).warning ?? '', /nobody holds it exclusively/);
+    const shared = nestedDecision(
+      lockfile,
+      'shared',
+      env(`shared:${parent}::${canonical}\nexclusive:${parent}::${canonical}`),
     );
+    assert.equal(shared.action === 'inherited' && shared.holder.mode, 'shared');
+  });
+
+  it('knows the lock by the identity of the file as well as by its path (a hard link)', function () {
+    needAncestor.call(this);
+    fs.writeFileSync(lockfile, '');
+    const link = path.join(dir, 'hard.lock');
+    fs.linkSync(lockfile, link);
+    const id = identityText(platform.fileIdentity(lockfile));
+    assert.equal(nestedDecision(link, 'shared', env(`shared:${parent}:${id}:${canonical}`)).action, 'inherited');
   });
 
   it('locks, with a warning, when the line is not backed: not an ancestor, another start tag, or the older format', function () {
-    const notAncestor = `exclusive:${process.pid}:${platform.startTag(process.pid) ?? ''}:${canonical}`;
+    const notAncestor = `exclusive:${process.pid}:${platform.startTag(process.pid) ?? ''}::${canonical}`;
     const [ancestor] = platform.ancestors();
-    const otherStart = `exclusive:${ancestor}:1:${canonical}`;
-    for (const value of [notAncestor, `exclusive:${canonical}`, `exclusive:999999999::${canonical}`]) {
+    const otherStart = `exclusive:${ancestor}:1::${canonical}`;
+    for (const value of [notAncestor, `exclusive:${canonical}`, `exclusive:999999999:::${canonical}`]) {
       const d = nestedDecision(lockfile, 'exclusive', env(value));
       assert.equal(d.action, 'lock', value);
       assert.match((d as { warning?: string }).warning ?? '', NOT_BACKED, value);
@@ -105,9 +141,9 @@ describe("a nested runner decides from its ancestors' locks", function () {
     const cwd = process.cwd();
     process.chdir(dir);
     try {
-      assert.deepEqual(
-        nestedDecision(path.join('sub', '..', 'pip.lock'), 'shared', env(`shared:${parent}:${canonical}`)),
-        { action: 'inherited' },
+      assert.equal(
+        nestedDecision(path.join('sub', '..', 'pip.lock'), 'shared', env(`shared:${parent}::${canonical}`)).action,
+        'inherited',
       );
     } finally {
       process.chdir(cwd);
@@ -116,7 +152,7 @@ describe("a nested runner decides from its ancestors' locks", function () {
 
   it('refuses exclusive inside a shared ancestor: it would wait for itself', function () {
     needAncestor.call(this);
-    assert.deepEqual(nestedDecision(lockfile, 'exclusive', env(`shared:${parent}:${canonical}`)), {
+    assert.deepEqual(nestedDecision(lockfile, 'exclusive', env(`shared:${parent}::${canonical}`)), {
       action: 'refuse',
       error: `cannot take an exclusive lock on '${lockfile}': this process runs under a shared lock on it, held by an ancestor piplock (PIPLOCK_HELD), and would wait for itself`,
     });
@@ -125,20 +161,20 @@ describe("a nested runner decides from its ancestors' locks", function () {
   it("tells the child its lock last, as this process's, keeps the ancestors' other locks, and drops an older line for the same file", function () {
     const other = platform.canonicalPath(path.join(dir, 'other.lock'));
     const me = `${process.pid}:${platform.startTag(process.pid) ?? ''}`;
-    const before = { PATH: '/bin', [HELD_ENV]: `shared:${someone}:${other}\nshared:${someone}:${canonical}` };
+    const before = { PATH: '/bin', [HELD_ENV]: `shared:${someone}::${other}\nshared:${someone}::${canonical}` };
     const after = childEnv(lockfile, 'exclusive', before);
-    assert.deepEqual(after, { PATH: '/bin', [HELD_ENV]: `shared:${someone}:${other}\nexclusive:${me}:${canonical}` });
+    assert.deepEqual(after, { PATH: '/bin', [HELD_ENV]: `shared:${someone}::${other}\nexclusive:${me}::${canonical}` });
     assert.equal(
       before[HELD_ENV],
-      `shared:${someone}:${other}\nshared:${someone}:${canonical}`,
+      `shared:${someone}::${other}\nshared:${someone}::${canonical}`,
       'the given environment is left alone',
     );
-    assert.deepEqual(childEnv(lockfile, 'shared', {}), { [HELD_ENV]: `shared:${me}:${canonical}` });
+    assert.deepEqual(childEnv(lockfile, 'shared', {}), { [HELD_ENV]: `shared:${me}::${canonical}` });
   });
 
   it('names the lock by its canonical path in the child', function () {
     const me = `${process.pid}:${platform.startTag(process.pid) ?? ''}`;
-    assert.equal(childEnv(path.join(dir, '.', 'pip.lock'), 'shared', {})[HELD_ENV], `shared:${me}:${canonical}`);
+    assert.equal(childEnv(path.join(dir, '.', 'pip.lock'), 'shared', {})[HELD_ENV], `shared:${me}::${canonical}`);
     assert.ok(path.isAbsolute(canonical));
     assert.equal(canonical, fold(path.join(fs.realpathSync.native(dir), 'pip.lock')));
   });

@@ -19,7 +19,7 @@ function escape(text: string): string {
 }
 
 describe('nested runners', function () {
-  it('tells the child which lock it holds: PIPLOCK_HELD=<mode>:<runner pid>:<start tag>:<canonical path>', async function () {
+  it('tells the child which lock it holds: PIPLOCK_HELD=<mode>:<runner pid>:<start tag>:<file identity>:<canonical path>', async function () {
     const dir = tmpDir();
     const lockfile = path.join(dir, 'pip.lock');
     const r = await runCli([
@@ -35,7 +35,7 @@ describe('nested runners', function () {
     assert.equal(r.status, 0, r.stderr);
     let canonical = fs.realpathSync.native(lockfile);
     if (process.platform === 'darwin') canonical = canonical.toLowerCase(); // Windows: realpath gives the stored case already
-    assert.match(r.stdout, new RegExp(`^exclusive:\\d+:\\d*:${escape(canonical)}$`));
+    assert.match(r.stdout, new RegExp(`^exclusive:\\d+:\\d*:\\d+\\.\\d+:${escape(canonical)}$`));
   });
 
   it('shared inside an exclusive holder of the same file proceeds without locking again', async function () {
@@ -74,7 +74,7 @@ describe('nested runners', function () {
     assert.equal(r.status, 0, r.stderr);
     let canonical = fs.realpathSync.native(lockfile);
     if (process.platform === 'darwin') canonical = canonical.toLowerCase(); // Windows: realpath gives the stored case already
-    assert.match(r.stdout.split('\n')[1]!, new RegExp(`^exclusive:\\d+:\\d*:${escape(canonical)}$`));
+    assert.match(r.stdout.split('\n')[1]!, new RegExp(`^exclusive:\\d+:\\d*:\\d+\\.\\d+:${escape(canonical)}$`));
   });
 
   it('shared inside an exclusive holder proceeds when the lock file is new and its directory a symlink (or junction)', async function () {

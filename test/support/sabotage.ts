@@ -14,6 +14,12 @@ export const SABOTAGE_SWITCHES = [
   'nosamefile',
   /** The lock file replaced during a hold: a library holder, without the runner's guard. */
   'noguard',
+  /** The replaced-lock test removes the holder's registry entry: a newcomer cannot see the holder of the earlier file. */
+  'noholderentry',
+  /** The nested-runner test's background job runs its command without a runner. */
+  'nonested',
+  /** The PID-namespace test's runner takes the host's PID for its own (programs/host-pid.ts): /proc looks like its own. */
+  'noownproc',
   /** A setpriv first on PATH drops --pdeathsig: the command outlives a killed runner (Linux). */
   'nopdeathsig',
   /** The unjobbed-child helper does not arm the spawn guard (Windows). */
@@ -24,6 +30,10 @@ export const SABOTAGE_SWITCHES = [
   'flock-runner',
   /** The appender processes write the event log at the size they read, without O_APPEND. */
   'noappend',
+  /** The in-process action does not keep the lock file open: a copy of the launcher closes it (POSIX). */
+  'noshare',
+  /** The launcher's child runs the action without waiting for Node's plan (a copy of the launcher, POSIX). */
+  'noplanwait',
 ] as const;
 
 export type Sabotage = (typeof SABOTAGE_SWITCHES)[number];

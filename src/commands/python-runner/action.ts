@@ -13,6 +13,7 @@ import { holdWhile } from '../../runner/hold';
 import type { RunnerArgs } from './args';
 import { expandExpressions } from './expressions';
 import { makeGnPaths } from './labels';
+import type { Launcher } from './launcher';
 import { CapturedOutput, writeAll } from './output';
 
 /** The lock mode of `python [-m MODULE] COMMAND...`: exclusive for pip and Pigweed's script that runs it. */
@@ -68,7 +69,7 @@ function touch(file: string): void {
  * ARGS, shows captured output only on failure, touches the stamp only on
  * success, and returns the command's exit status.
  */
-export async function performAction(args: RunnerArgs, log: Logger): Promise<number> {
+export async function performAction(args: RunnerArgs, log: Logger, launcher?: Launcher): Promise<number> {
   if (args.command[0] !== '--') {
     // Status 1, not run's usage status 2: python_runner.py exits 1 here, and this mode answers as it does.
     log.error("python-runner requires a command to run: put it after '--'");
@@ -104,20 +105,29 @@ export async function performAction(args: RunnerArgs, log: Logger): Promise<numb
 
   let output: CapturedOutput | undefined;
   try {
-    if (args.captureOutput) output = new CapturedOutput();
+    if (args.captureOutput) output = new CapturedOutput(undefined, launcher?.outputFd);
   } catch (err) {
     log.error((err as Error).message);
     return FAILURE_STATUS;
   }
   try {
-    const status = await pythonUnderLock(args, log, original, pythonArgs, {
-      cwd,
-      env,
-      stdio: output ? ['inherit', output.fd, output.fd] : 'inherit',
-    });
+    const status = await pythonUnderLock(
+      args,
+      log,
+      original,
+      pythonArgs,
+      { cwd, env, stdio: output ? ['inherit', output.fd, output.fd] : 'inherit' },
+      launcher,
+    );
     if (status !== 0) {
       log.debug(`command failed; exit status ${status}`);
-      if (output) writeAll(1, output.read());
+      if (output) {
+        try {
+          writeAll(1, output.read());
+        } catch {
+          // stdout is gone (a closed pipe, a full disk): the command's status still says what happened
+        }
+      }
     } else if (args.touch !== undefined) {
       const stamp = path.resolve(args.touch);
       log.debug(`TOUCH ${stamp}`);
@@ -135,13 +145,20 @@ export async function performAction(args: RunnerArgs, log: Logger): Promise<numb
   }
 }
 
-/** Takes the lock, runs the interpreter, and lets go of the lock as soon as the command has exited. */
+/**
+ * Takes the lock, runs the interpreter, and lets go of the lock as soon as the
+ * command has exited. With the GN launcher, the lock is taken on the file it
+ * opened, and its child runs the command; should that file no longer be the
+ * one at the path, the lock is taken on the path's and the interpreter is
+ * spawned here, as without the launcher.
+ */
 async function pythonUnderLock(
   args: RunnerArgs,
   log: Logger,
   original: string[],
   pythonArgs: string[],
   options: SpawnOptions,
+  launcher: Launcher | undefined,
 ): Promise<number> {
   const candidates = pythonCandidates(args.python);
   const hold = {
@@ -157,10 +174,23 @@ async function pythonUnderLock(
     env: options.env,
     eventLog: args.eventLog && eventLogEnabled(),
     ...(args.label !== undefined ? { label: args.label } : {}),
+    adopted: launcher?.adoptLock(args.lockfile),
+    // The launcher is the action's parent, and holds the lock with it.
+    holder: launcher ? process.ppid : undefined,
   };
-  return holdWhile(hold, (env) =>
-    reportingSpawnErrors(log, () => spawnPython(candidates, pythonArgs, { ...options, env }, log)),
-  );
+  return holdWhile(hold, (env, lock) => {
+    if (launcher && (lock === undefined || lock.adopted)) {
+      const plan = {
+        argv: pythonArgs,
+        env: env ?? process.env,
+        cwd: path.resolve(options.cwd?.toString() ?? '.'),
+        capture: options.stdio !== 'inherit',
+      };
+      return launcher.run(plan, lock, log);
+    }
+    launcher?.noPlan();
+    return reportingSpawnErrors(log, () => spawnPython(candidates, pythonArgs, { ...options, env }, log));
+  });
 }
 
 /** Runs the first interpreter of the list that exists. */

@@ -4,6 +4,7 @@ import { createLogger } from '../../base/log';
 import { HELP, parseRunnerArgs } from './args';
 import { checkLabel, envSettings } from '../settings';
 import { performAction } from './action';
+import { Launcher, LAUNCHER_OPTION } from './launcher';
 
 /** python-runner's waited line comes after 10 s of waiting, unless --notice-after or PIPLOCK_NOTICE_AFTER say otherwise. */
 export const DEFAULT_WAITED_LINE_AFTER_MS = 10_000;
@@ -12,7 +13,12 @@ export const DEFAULT_WAITED_LINE_AFTER_MS = 10_000;
 export async function execute(argv: readonly string[]): Promise<number> {
   let args;
   let env;
+  let launcher: Launcher | undefined;
   try {
+    if (argv[0]?.startsWith(LAUNCHER_OPTION)) {
+      launcher = Launcher.parse(argv[0].slice(LAUNCHER_OPTION.length));
+      argv = argv.slice(1);
+    }
     args = parseRunnerArgs(argv);
     if (args !== 'help') checkLabel(args.label);
     env = envSettings();
@@ -30,5 +36,7 @@ export async function execute(argv: readonly string[]): Promise<number> {
     timeoutMs: args.timeoutMs ?? env.timeoutMs,
     noticeAfterMs: args.noticeAfterMs ?? env.noticeAfterMs ?? DEFAULT_WAITED_LINE_AFTER_MS,
   };
-  return performAction(resolved, createLogger(args.logLevel ?? env.logLevel ?? 'warn'));
+  const status = await performAction(resolved, createLogger(args.logLevel ?? env.logLevel ?? 'warn'), launcher);
+  launcher?.finish(status);
+  return status;
 }

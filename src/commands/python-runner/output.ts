@@ -15,7 +15,15 @@ export class CapturedOutput {
   readonly fd: number;
   private readonly file: string | undefined;
 
-  constructor(dir: string = os.tmpdir()) {
+  /** `given`: a file made, and unlinked, by the GN launcher, whose child writes to it. */
+  constructor(dir: string = os.tmpdir(), given?: number) {
+    // Else in memory where the OS allows (Linux), as python_runner.py buffers it: $TMPDIR's room does not matter then.
+    const memory = given ?? platform.memoryFile?.('piplock-output');
+    if (memory !== undefined) {
+      this.fd = memory;
+      this.file = undefined;
+      return;
+    }
     // Unique by pid and time; 'wx' refuses an existing file, so a clash only means another try.
     // (Not node:crypto: loading it would add milliseconds to every build action.)
     let file = '';

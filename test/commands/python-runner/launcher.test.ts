@@ -145,7 +145,7 @@ describe('gn/piplock_action.py', function () {
         'the action started',
       );
       const pid = Number(fs.readFileSync(pidFile, 'utf8'));
-      launcher.kill(); // TerminateProcess on Windows, SIGTERM elsewhere (where the launcher is Node itself, by exec)
+      launcher.kill(); // TerminateProcess on Windows; SIGTERM elsewhere, which the launcher, or Node that it execs, passes on
       assert.ok(await until(() => !alive(pid), 20_000), `the action (pid ${pid}) ended with the launcher`);
     } finally {
       launcher.kill('SIGKILL');

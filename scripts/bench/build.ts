@@ -1,0 +1,214 @@
+/**
+ * A whole GN build, with Pigweed's template and runner and with piplock's.
+ *
+ * The bench generates a GN project (in a temporary directory) with
+ * ACTIONS pw_python_actions of four kinds, all with --capture-output:
+ * scripts that only touch their stamp, scripts that import a test package
+ * from the virtualenv (test/e2e/project/tools/use_pkg.py), modules run with
+ * -m, and scripts with an environment setting and a working directory. Two
+ * pip actions force-reinstall the package in the middle of the build: each
+ * depends on a slice of the other actions, so that ninja starts it once
+ * those are done, while importers that do not depend on it run. Each build
+ * is a clean one (new build directory, gn gen, ninja -j JOBS); the two
+ * variants alternate, and the bench reports the median wall time, the CPU
+ * time of ninja and everything it waited for (with orphaned Node processes
+ * reaped, see reaper.ts) and the failed actions.
+ *
+ * Pigweed's variant uses python_action.gni and python_runner.py from the
+ * reference directory (shared/reference/, as the per-action bench finds
+ * it), copied into the temporary project for the run; they are not part of
+ * piplock.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { NodeBuild } from './nodes';
+import { becomeSubreaper, reapOrphans } from './reaper';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const E2E = path.join(ROOT, 'test', 'e2e', 'project');
+
+export interface BuildRow {
+  variant: string;
+  seconds: number[];
+  cpuSeconds: number[];
+  failures: number[];
+}
+
+export interface BuildResult {
+  actions: number;
+  jobs: number;
+  rounds: number;
+  node: string;
+  rows: BuildRow[];
+}
+
+function childCpuSeconds(): number {
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[13]) + Number(f[14])) / 100;
+}
+
+function run(cmd: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv): string {
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** The BUILD.gn: `kinds` actions of each of four kinds, and two reinstalls in the middle. */
+function buildFile(perKind: number): string {
+  const lines: string[] = [
+    'declare_args() {',
+    '  bench_wheels = ""',
+    '  bench_piplock = true',
+    '}',
+    'if (bench_piplock) {',
+    '  import("//third_party/piplock/gn/python_action.gni")',
+    '} else {',
+    '  import("//pw_build/python_action.gni")',
+    '}',
+    '',
+  ];
+  const names: string[] = [];
+  for (let i = 0; i < perKind; i++) {
+    const n = String(i).padStart(3, '0');
+    lines.push(`pw_python_action("noop_${n}") {`, '  script = "tools/noop.py"', '  stamp = true', '}');
+    lines.push(
+      `pw_python_action("use_${n}") {`,
+      '  script = "tools/use_pkg.py"',
+      `  args = [ rebase_path("$target_gen_dir/use_${n}.json", root_build_dir) ]`,
+      `  outputs = [ "$target_gen_dir/use_${n}.json" ]`,
+      '}',
+    );
+    lines.push(`pw_python_action("mod_${n}") {`, '  module = "benchmod"', `  args = [ "${n}" ]`, '  stamp = true', '}');
+    lines.push(
+      `pw_python_action("env_${n}") {`,
+      '  script = "tools/env_wd.py"',
+      `  environment = [ "BENCH_VALUE=${n}" ]`,
+      '  working_directory = rebase_path("//", root_build_dir)',
+      '  stamp = true',
+      '}',
+    );
+    names.push(`noop_${n}`, `use_${n}`, `mod_${n}`, `env_${n}`);
+  }
+  // The reinstalls start once a quarter (and then half) of the actions are done; the rest runs beside them.
+  const quarter = Math.floor(names.length / 4);
+  const reinstall = (name: string, after: string[]): void => {
+    lines.push(
+      `pw_python_action("${name}") {`,
+      '  module = "pip"',
+      '  args = [ "install", "--quiet", "--no-index", "--no-cache-dir", "--disable-pip-version-check",',
+      '           "--find-links", bench_wheels, "--force-reinstall", "--no-deps", "e2epkg" ]',
+      '  stamp = true',
+      `  deps = [ ${after.map((d) => `":${d}"`).join(', ')} ]`,
+      '}',
+    );
+  };
+  reinstall('reinstall_a', names.slice(0, quarter));
+  reinstall('reinstall_b', names.slice(quarter, 2 * quarter));
+  lines.push(
+    'group("default") {',
+    `  deps = [ ":reinstall_a", ":reinstall_b", ${names.map((d) => `":${d}"`).join(', ')} ]`,
+    '}',
+  );
+  return lines.join('\n') + '\n';
+}
+
+function makeProject(work: string, reference: string, perKind: number): string {
+  const src = path.join(work, 'src');
+  fs.mkdirSync(path.join(src, 'tools'), { recursive: true });
+  fs.writeFileSync(path.join(src, '.gn'), 'buildconfig = "//BUILDCONFIG.gn"\n');
+  fs.copyFileSync(path.join(E2E, 'BUILDCONFIG.gn'), path.join(src, 'BUILDCONFIG.gn'));
+  fs.cpSync(path.join(E2E, 'toolchain'), path.join(src, 'toolchain'), { recursive: true });
+  for (const t of ['stamp.py', 'use_pkg.py', 'make_wheel.py'])
+    fs.copyFileSync(path.join(E2E, 'tools', t), path.join(src, 'tools', t));
+  fs.writeFileSync(path.join(src, 'tools', 'noop.py'), '');
+  fs.writeFileSync(
+    path.join(src, 'tools', 'env_wd.py'),
+    "import os\nassert os.environ['BENCH_VALUE']\nprint(os.getcwd())\n",
+  );
+  fs.writeFileSync(path.join(src, 'tools', 'benchmod.py'), 'import sys\nprint(sys.argv[1:])\n');
+  fs.writeFileSync(path.join(src, 'BUILD.gn'), buildFile(perKind));
+  // Pigweed's files, from the reference directory, for the reference variant.
+  const refDir = path.dirname(reference);
+  fs.mkdirSync(path.join(src, 'build_overrides'));
+  fs.writeFileSync(path.join(src, 'build_overrides', 'pigweed.gni'), 'dir_pw_build = "//pw_build"\n');
+  fs.mkdirSync(path.join(src, 'pw_build', 'py', 'pw_build'), { recursive: true });
+  fs.copyFileSync(path.join(refDir, 'python_action.gni'), path.join(src, 'pw_build', 'python_action.gni'));
+  fs.copyFileSync(reference, path.join(src, 'pw_build', 'py', 'pw_build', 'python_runner.py'));
+  fs.mkdirSync(path.join(src, 'third_party'));
+  fs.symlinkSync(ROOT, path.join(src, 'third_party', 'piplock'), 'dir');
+  return src;
+}
+
+export function wholeBuild(opts: {
+  python: string;
+  reference: string;
+  node: NodeBuild;
+  actions: number;
+  jobs: number;
+  rounds: number;
+}): BuildResult {
+  becomeSubreaper();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'piplock-bench-build-'));
+  try {
+    const perKind = Math.ceil(opts.actions / 4);
+    const src = makeProject(work, opts.reference, perKind);
+    const wheels = path.join(work, 'wheels');
+    run(opts.python, [path.join(src, 'tools', 'make_wheel.py'), wheels, '200', '10'], work);
+    const venv = path.join(work, 'venv');
+    run(opts.python, ['-m', 'venv', venv], work);
+    const py = path.join(venv, 'bin', 'python3');
+    run(
+      py,
+      ['-m', 'pip', 'install', '-q', '--no-index', '--disable-pip-version-check', '--find-links', wheels, 'e2epkg'],
+      work,
+    );
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PATH: [path.join(venv, 'bin'), process.env.PATH].join(path.delimiter),
+    };
+    delete env.PIPLOCK_IN_PROCESS;
+    const variants: Array<[string, string]> = [
+      ["Pigweed's template and python_runner.py", 'bench_piplock=false'],
+      [`piplock, in process, Node ${opts.node.version}`, `bench_piplock=true piplock_node="${opts.node.bin}"`],
+      [
+        `piplock, fresh interpreters (piplock_in_process=false), Node ${opts.node.version}`,
+        `bench_piplock=true piplock_node="${opts.node.bin}" piplock_in_process=false`,
+      ],
+    ];
+    const rows: BuildRow[] = variants.map(([variant]) => ({ variant, seconds: [], cpuSeconds: [], failures: [] }));
+    for (let r = 0; r < opts.rounds; r++) {
+      for (let k = 0; k < variants.length; k++) {
+        const i = (k + r) % variants.length;
+        const out = path.join(work, `out${i}`);
+        fs.rmSync(out, { recursive: true, force: true });
+        const gnArgs = `e2e_python="${py}" bench_wheels="${wheels}" ${variants[i]![1]}`;
+        run('gn', ['gen', out, `--script-executable=${py}`, `--args=${gnArgs}`], src, env);
+        // `python -m benchmod` runs in the build directory, sys.path[0].
+        fs.copyFileSync(path.join(src, 'tools', 'benchmod.py'), path.join(out, 'benchmod.py'));
+        const cpu0 = childCpuSeconds();
+        const t = performance.now();
+        const res = spawnSync('ninja', ['-C', out, '-j', String(opts.jobs), '-k', '0'], {
+          env,
+          encoding: 'utf8',
+          maxBuffer: 256 << 20,
+        });
+        const seconds = (performance.now() - t) / 1000;
+        reapOrphans();
+        rows[i]!.seconds.push(seconds);
+        rows[i]!.cpuSeconds.push(childCpuSeconds() - cpu0);
+        rows[i]!.failures.push((res.stdout.match(/^FAILED: /gm) ?? []).length);
+        const first = /^FAILED: [\s\S]*?(?=^\[\d+\/\d+\] |^ninja: )/m.exec(res.stdout);
+        if (first)
+          process.stderr.write(`bench: ${variants[i]![0]}: the first failed action:\n${first[0].slice(0, 2000)}\n`);
+        if (res.status !== 0 && !/^FAILED: /m.test(res.stdout))
+          throw new Error(`ninja failed without a failed action:\n${res.stdout}\n${res.stderr}`);
+      }
+    }
+    return { actions: perKind * 4, jobs: opts.jobs, rounds: opts.rounds, node: opts.node.version, rows };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}

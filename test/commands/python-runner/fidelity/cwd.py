@@ -1,0 +1,4 @@
+import os, sys
+print(os.getcwd())
+print(sys.path[0])
+print(os.path.exists('marker.txt'))

@@ -1,0 +1,6 @@
+import sys
+try:
+    print('try')
+    sys.exit(4)
+finally:
+    print('finally runs')

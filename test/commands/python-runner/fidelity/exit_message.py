@@ -1,0 +1,3 @@
+import sys
+print('to stdout')
+sys.exit('a message for stderr')

@@ -1,0 +1,1 @@
+raise LookupError('from a module run with -m')

@@ -1,0 +1,2 @@
+print('before the import')
+import no_such_module_for_piplock

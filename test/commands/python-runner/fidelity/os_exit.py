@@ -1,0 +1,3 @@
+import os
+print('buffered, never flushed')
+os._exit(7)

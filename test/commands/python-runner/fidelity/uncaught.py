@@ -1,0 +1,4 @@
+def inner():
+    raise ValueError('bad value')
+print('before')
+inner()

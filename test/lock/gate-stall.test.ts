@@ -1,0 +1,134 @@
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { GATE_STALL_MS } from '../../src/lock/request';
+import { readRegistry } from '../../src/runner/registry';
+import { startHolder } from '../support/holders';
+import { CLI, IS_WINDOWS, NODE, supportScript } from '../support/paths';
+import { eventually, exited, runCli, tmpDir } from '../support/procs';
+
+/** A process that holds the gate and never tries the lock (a writer that is stopped, a debugger, a foreign process). */
+async function holdGate(lockfile: string): Promise<ChildProcess> {
+  const gate = spawn(NODE, [supportScript('programs/gate-holder.js'), lockfile], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    gate.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    gate.once('exit', () => reject(new Error(`gate holder exited: ${out}`)));
+  });
+  assert.equal(line, 'holding');
+  return gate;
+}
+
+const STALL_WARNING =
+  /piplock: warn: the writer-preference gate of '.*pip\.lock' has been busy for \d+ s while the lock itself is free; going ahead without writer preference/g;
+
+describe('a gate that stays busy over a free lock', function () {
+  for (const mode of ['shared', 'exclusive'] as const) {
+    it(`${mode} requests go ahead after ${GATE_STALL_MS / 1000} s, with one warning`, async function () {
+      const lockfile = path.join(tmpDir(), 'pip.lock');
+      const gate = await holdGate(lockfile);
+      try {
+        const r = await runCli([
+          '--lockfile',
+          lockfile,
+          '--mode',
+          mode,
+          '--timeout',
+          '60s',
+          '--notice-after',
+          '1h',
+          '--',
+          NODE,
+          '-e',
+          '0',
+        ]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stderr.match(STALL_WARNING)?.length, 1, r.stderr);
+        assert.match(r.stderr, /its holder is not a registered piplock runner/);
+      } finally {
+        gate.stdin!.end();
+        await exited(gate);
+      }
+    });
+  }
+
+  it('a shared request still waits while a writer waits at the gate for holders of the lock', async function () {
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const holder = await startHolder(lockfile, 'shared');
+    const gate = await holdGate(lockfile);
+    try {
+      const r = await runCli([
+        '--lockfile',
+        lockfile,
+        '--mode',
+        'shared',
+        '--timeout',
+        `${(GATE_STALL_MS * 2) / 1000}s`,
+        '--notice-after',
+        '1h',
+        '--',
+        NODE,
+        '-e',
+        '0',
+      ]);
+      assert.equal(r.status, 1, 'writer preference holds while the lock is held');
+      assert.match(r.stderr, /timed out/);
+    } finally {
+      gate.stdin!.end();
+      await exited(gate);
+      await holder.release();
+    }
+  });
+
+  it('a stopped writer: the notice and status say it is stopped, and a shared request goes ahead', async function () {
+    if (IS_WINDOWS) {
+      console.log('      pending: Windows has no SIGSTOP (a foreign gate holder stands in for one above)');
+      this.skip();
+    }
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const holder = await startHolder(lockfile, 'shared');
+    const writer = spawn(NODE, [CLI, '--lockfile', lockfile, '--mode', 'exclusive', '--', NODE, '-e', '0'], {
+      stdio: 'ignore',
+    });
+    try {
+      assert.ok(
+        await eventually(
+          () => readRegistry(lockfile).some((e) => e.pid === writer.pid && e.state === 'waiting'),
+          30_000,
+        ),
+        'the writer waits',
+      );
+      writer.kill('SIGSTOP');
+      await holder.release();
+      const status = await runCli(['status', lockfile]);
+      assert.match(status.stdout, new RegExp(`${writer.pid}\\s+exclusive\\s+waiting \\(stopped\\)`));
+      const r = await runCli([
+        '--lockfile',
+        lockfile,
+        '--mode',
+        'shared',
+        '--timeout',
+        '60s',
+        '--notice-after',
+        '1s',
+        '--',
+        NODE,
+        '-e',
+        '0',
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`an exclusive request is ahead of it: PID ${writer.pid} \\(stopped\\): `));
+      assert.equal(r.stderr.match(STALL_WARNING)?.length, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`held by the exclusive request of PID ${writer.pid} \\(stopped\\)`));
+    } finally {
+      writer.kill('SIGCONT');
+      assert.equal((await exited(writer)).code, 0);
+    }
+  });
+});
