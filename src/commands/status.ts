@@ -2,7 +2,7 @@ import fs = require('node:fs');
 import { absolutePath } from '../../platform';
 import { formatDuration } from '../base/duration';
 import { quoteCommand } from '../base/quote';
-import { FAILURE_STATUS, LockError } from '../base/errors';
+import { FAILURE_STATUS, LockError, USAGE_STATUS } from '../base/errors';
 
 import { lockState, lockStatus } from '../runner/holders';
 
@@ -20,6 +20,10 @@ export interface StatusInput {
  * nobody piplock can see is said to be held.
  */
 export async function execute({ lockfile, json, watchMs }: StatusInput): Promise<number> {
+  if (lockfile === '') {
+    fs.writeSync(2, 'piplock: error: status: the lock file is an empty string\n');
+    return USAGE_STATUS;
+  }
   const file = absolutePath(lockfile);
   if (watchMs !== undefined) return (require('./status-watch') as typeof import('./status-watch')).watch(file, watchMs);
   const entries = lockStatus(file);
@@ -34,6 +38,12 @@ export async function execute({ lockfile, json, watchMs }: StatusInput): Promise
     }
   }
   const now = Date.now();
+  // A mistyped path must not look like a quiet lock: a lock file that does not exist is said so, with status 1.
+  const missing = state === 'no lock file';
+  if (missing && !json) {
+    fs.writeSync(2, `piplock: error: no lock file '${file}': nothing has locked it yet, or the path is mistyped\n`);
+    return FAILURE_STATUS;
+  }
   if (json) {
     const out = {
       lockfile: file,
@@ -41,10 +51,10 @@ export async function execute({ lockfile, json, watchMs }: StatusInput): Promise
       entries: entries.map((e) => ({ ...e, since: e.since === undefined ? null : new Date(e.since).toISOString() })),
     };
     fs.writeSync(1, `${JSON.stringify(out, null, 2)}\n`);
-    return 0;
+    return missing ? FAILURE_STATUS : 0;
   }
-  if (state === 'free' || state === 'no lock file') {
-    fs.writeSync(1, `${file}: free (${state === 'free' ? 'no holders, no waiters' : 'no lock file yet'})\n`);
+  if (state === 'free') {
+    fs.writeSync(1, `${file}: free (no holders, no waiters)\n`);
     return 0;
   }
   if (state === 'held') {

@@ -200,6 +200,7 @@ describe('odd paths and places', function () {
     const lockfile = path.join(dir, 'pip.lock');
     const reg = `${lockfile}.d`;
     fs.mkdirSync(reg, { recursive: true });
+    fs.writeFileSync(lockfile, '');
     const junk: Record<string, string> = {
       '111.json': '{"pid": 111, "mode": "exclu',
       '112.json': '',

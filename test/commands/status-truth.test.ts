@@ -26,6 +26,22 @@ describe('piplock status says free only when a try on the lock says so', functio
     assert.match(after.stdout, /: free \(no holders, no waiters\)/);
   });
 
+  it('a lock file that does not exist (a mistyped path): says so, status 1, and creates nothing', async function () {
+    const dir = tmpDir();
+    const typo = path.join(dir, 'out', 'pip.lok');
+    const r = await runCli(['status', typo]);
+    assert.equal(r.status, 1, r.stdout);
+    assert.equal(r.stdout, '');
+    assert.match(
+      r.stderr,
+      /^piplock: error: no lock file '.*pip\.lok': nothing has locked it yet, or the path is mistyped\r?\n$/,
+    );
+    assert.equal(fs.existsSync(path.join(dir, 'out')), false, 'nothing created');
+    const empty = await runCli(['status', '']);
+    assert.equal(empty.status, 2);
+    assert.match(empty.stderr, /^piplock: error: status: the lock file is an empty string\r?\n$/);
+  });
+
   for (const [what, make] of [
     ['a directory', (dir: string): string => dir],
     ...(IS_WINDOWS ? [] : [['/dev/null', (): string => '/dev/null'] as const]),
