@@ -38,20 +38,38 @@ export interface Report {
   outcomes: { ran: number; timeout: number; error: number; interrupted: number };
   byMode: Record<LockMode, ModeStats>;
   exclusiveHolds: { pid: number; label: string | null; command: string[]; granted: string; heldMs: number }[];
-  longestWaits: {
-    pid: number;
-    label: string | null;
-    mode: LockMode;
-    command: string[];
-    asked: string;
-    waitedMs: number;
-    outcome: EventRecord['outcome'];
-    heldBy: EventHolder[];
-  }[];
+  /** The ten longest waits, longest first. */
+  longestWaits: Wait[];
+  /** Every acquisition that waited, in the order they asked (JSON only: the text shows the ten longest). */
+  waits: Wait[];
   /** The sum of every action's wait, and the wall time during which at least one action waited. */
   lostToWaiting: { sumMs: number; wallMs: number };
   /** Lines of the log that were not records (torn or foreign): 0 in a healthy log. */
   badLines: number;
+}
+
+export interface Wait {
+  pid: number;
+  label: string | null;
+  mode: LockMode;
+  command: string[];
+  asked: string;
+  waitedMs: number;
+  outcome: EventRecord['outcome'];
+  heldBy: EventHolder[];
+}
+
+function wait(r: EventRecord): Wait {
+  return {
+    pid: r.pid,
+    label: r.label ?? null,
+    mode: r.mode,
+    command: r.command,
+    asked: iso(r.asked),
+    waitedMs: waitOf(r),
+    outcome: r.outcome,
+    heldBy: r.heldBy ?? [],
+  };
 }
 
 const ISO_8601 = /^\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?)?$/;
@@ -141,16 +159,8 @@ export function summarize(lockfile: string, records: EventRecord[], badLines: nu
       .filter((r) => waitOf(r) > 0)
       .sort((a, b) => waitOf(b) - waitOf(a))
       .slice(0, 10)
-      .map((r) => ({
-        pid: r.pid,
-        label: r.label ?? null,
-        mode: r.mode,
-        command: r.command,
-        asked: iso(r.asked),
-        waitedMs: waitOf(r),
-        outcome: r.outcome,
-        heldBy: r.heldBy ?? [],
-      })),
+      .map(wait),
+    waits: records.filter((r) => waitOf(r) > 0).map(wait),
     lostToWaiting: {
       sumMs: records.reduce((a, r) => a + waitOf(r), 0),
       wallMs: unionLength(records.map((r) => [r.asked, r.asked + waitOf(r)])),

@@ -125,6 +125,7 @@ describe('seeing the lock after a build: report, trace and the waited line', fun
     }
     assert.ok(report.lostToWaiting.sumMs >= report.longestWaits.reduce((a, w) => a + w.waitedMs, 0) - 1);
     assert.ok(report.lostToWaiting.wallMs <= report.lostToWaiting.sumMs);
+    assert.deepEqual(report.waits.map((w) => w.label).sort(), ['//pkg:gen1', '//pkg:gen2', '//pkg:gen3'], 'every wait');
     assert.equal(report.badLines, 0);
 
     const text = await runCli(['report', lockfile]);
