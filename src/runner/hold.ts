@@ -151,9 +151,10 @@ export async function holdWhile(
               }
               stopNotices ??= startNotices(lockfile, mode, o.noticeAfterMs ?? DEFAULT_NOTICE_AFTER_MS, log);
             }
-            // A holder granted a moment ago writes its registry entry just after starting its command: where the
-            // kernel's lock table named one that the registry did not yet, look again at the next tries.
-            if (attempt > 1 && attempt <= 4 && record.heldBy?.some((h) => !h.registered))
+            // A holder granted a moment ago writes its registry entry just after starting its command, and a writer
+            // registers as waiting only after its first try, gate taken: where the kernel's lock table named one the
+            // registry did not yet, or a shared request found no writer to name, look again at the next tries.
+            if (attempt > 1 && record.heldBy !== undefined && incomplete(record.heldBy, mode, attempt))
               record.heldBy = updateHolders(record.heldBy, holdersNow(lockfile));
             log.debug(`lock busy, attempt ${attempt} after ${formatDuration(waited)}`, {
               lockfile,
@@ -276,10 +277,27 @@ function holdersNow(lockfile: string): EventHolder[] {
   }
 }
 
-/** The holders first seen, each replaced by what the registry now says of the same PID. */
+/**
+ * Whether the holders first seen may leave out who the wait is for: a shared request waits only for a writer, and
+ * looks for one at every try until it is named; a holder known only from the kernel's table (flock(1), which never
+ * registers) is looked up again for three tries.
+ */
+function incomplete(heldBy: EventHolder[], mode: LockMode, attempt: number): boolean {
+  if (mode === 'shared' && !heldBy.some((h) => h.mode === 'exclusive')) return true;
+  return attempt <= 4 && heldBy.some((h) => !h.registered);
+}
+
+/**
+ * The holders first seen, each replaced by what the registry now says of the same PID, after the writers seen
+ * only now (exclusive ones first, as holdersNow sorts them).
+ */
 function updateHolders(first: EventHolder[], now: EventHolder[]): EventHolder[] {
   const byPid = new Map(now.filter((h) => h.registered).map((h) => [h.pid, h]));
-  return first.map((h) => (h.registered ? h : (byPid.get(h.pid) ?? h)));
+  const known = new Set(first.map((h) => h.pid));
+  const writers = first.some((h) => h.mode === 'exclusive')
+    ? []
+    : now.filter((h) => h.mode === 'exclusive' && !known.has(h.pid));
+  return [...writers, ...first.map((h) => (h.registered ? h : (byPid.get(h.pid) ?? h)))];
 }
 
 /** "//:pip_install, PID 8123", or the command where there is no label. */

@@ -9,9 +9,11 @@ import { parseSince } from '../../src/commands/report';
 import type { Report } from '../../src/commands/report';
 import { UsageError } from '../../src/base/errors';
 import type { TraceEvent } from '../../src/commands/trace';
-import { CLI, IS_WINDOWS, NODE } from '../support/paths';
+import { readRegistry } from '../../src/runner/registry';
+import { startHolder } from '../support/holders';
+import { CLI, IS_WINDOWS, NODE, supportScript } from '../support/paths';
 import { countBlobs, decodePng } from '../support/png';
-import { exited, run, runCli, tmpDir, waitForLine } from '../support/procs';
+import { eventually, exited, run, runCli, tmpDir, waitForLine } from '../support/procs';
 import type { Result } from '../support/procs';
 
 const HOLD = "process.stdout.write('held\\n'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));";
@@ -268,5 +270,53 @@ describe('seeing the lock after a build: report, trace and the waited line', fun
     const bad = await runCli(['report', '--since', 'yesterday-ish', lockfile]);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /^piplock: error: --since: 'yesterday-ish' is not a time/);
+  });
+});
+
+describe('a wait names the writer it was for, even one that registered after the wait began', function () {
+  it('a shared request that met a writer at the gate before the writer registered: its wait names the writer', async function () {
+    this.timeout(90_000);
+    const dir = tmpDir();
+    const lockfile = path.join(dir, 'pip.lock');
+    // A shared holder keeps the lock busy for a writer (so the gate's stall bound never applies), and a gate
+    // holder that is no runner keeps the gate: the reader meets a busy gate with no writer in the registry.
+    const reader = await startHolder(lockfile, 'shared');
+    const gate = spawn(NODE, [supportScript('programs/gate-holder.js'), lockfile], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let writer: ChildProcess | undefined;
+    try {
+      await waitForLine(gate, /^holding/);
+      const waiting = (pid: number | undefined): boolean =>
+        readRegistry(lockfile).some((e) => e.pid === pid && e.state === 'waiting');
+      const shared = spawn(
+        NODE,
+        [CLI, '--lockfile', lockfile, '--mode', 'shared', '--label', '//:importer', '--', NODE, '-e', '0'],
+        { stdio: 'ignore' },
+      );
+      assert.ok(await eventually(() => waiting(shared.pid), 30_000), 'the importer waits at the gate');
+      // Only now does a writer come, meet the busy gate, and register as waiting.
+      writer = spawn(
+        NODE,
+        [CLI, '--lockfile', lockfile, '--mode', 'exclusive', '--label', '//:pip_install', '--', NODE, '-e', '0'],
+        { stdio: 'ignore' },
+      );
+      assert.ok(await eventually(() => waiting(writer!.pid), 30_000), 'the writer waits');
+      // Give the importer a try or two that sees the writer registered (its tries come 50 ms x attempt apart).
+      await new Promise((r) => setTimeout(r, 1500));
+      gate.stdin!.end();
+      await exited(gate);
+      await reader.release();
+      assert.equal((await exited(writer)).code, 0);
+      assert.equal((await exited(shared)).code, 0);
+      const report = JSON.parse((await runCli(['report', '--json', lockfile])).stdout) as Report;
+      const wait = report.waits.find((w) => w.label === '//:importer');
+      assert.ok(wait, JSON.stringify(report.waits));
+      assert.equal(wait.heldBy[0]?.label, '//:pip_install', JSON.stringify(wait.heldBy));
+    } finally {
+      gate.kill();
+      writer?.kill();
+      await reader.release();
+    }
   });
 });
