@@ -14,6 +14,10 @@
  * time of ninja and everything it waited for (with orphaned Node processes
  * reaped, see reaper.ts) and the failed actions.
  *
+ * Two more variants, the floors, run each action in one Python start with no
+ * runner: with a blocking flock, the least any locking runner could cost, and
+ * with no lock, what the actions alone take.
+ *
  * Pigweed's variant uses python_action.gni and python_runner.py from the
  * reference directory (shared/reference/, as the per-action bench finds
  * it), copied into the temporary project for the run; they are not part of
@@ -34,6 +38,110 @@ export interface BuildRow {
   seconds: number[];
   cpuSeconds: number[];
   failures: number[];
+  /** From .ninja_log: the sum of every action's duration, and the two reinstalls' durations. */
+  actionSeconds: number[];
+  pipSeconds: number[];
+}
+
+/**
+ * The floors: each action is one Python start that runs the script or module, with no runner. The locked floor
+ * takes the lock as the cheapest correct runner would, a blocking flock(2) on pip.lock in that same Python
+ * (exclusive for pip, shared for the rest; no writer preference, no timeout): no runner that locks can cost less
+ * per action. The unlocked floor takes no lock at all (imports may fail while pip reinstalls): the build's wall
+ * time under it is what the actions themselves and the two reinstalls take, side by side.
+ */
+const FLOOR_GNI = `template("pw_python_action") {
+  action(target_name) {
+    forward_variables_from(invoker, [ "deps", "inputs", "outputs" ])
+    script = "//floor/run.py"
+    args = []
+    if (defined(invoker.environment)) {
+      foreach(e, invoker.environment) {
+        args += [ "--env", e ]
+      }
+    }
+    if (defined(invoker.working_directory)) {
+      args += [ "--cwd", invoker.working_directory ]
+    }
+    if (bench_runner == "floor-locked") {
+      _mode = "shared"
+      if (defined(invoker.module) && invoker.module == "pip") {
+        _mode = "exclusive"
+      }
+      args += [ "--lock", _mode ]
+    }
+    if (defined(invoker.stamp) && invoker.stamp) {
+      _stamp = "$target_gen_dir/$target_name.pw_pystamp"
+      outputs = [ _stamp ]
+      args += [ "--stamp", rebase_path(_stamp, root_build_dir) ]
+    }
+    if (defined(invoker.module)) {
+      args += [ "-m", invoker.module ]
+    } else {
+      args += [ rebase_path(invoker.script, root_build_dir) ]
+    }
+    args += [ "--" ]
+    if (defined(invoker.args)) {
+      args += invoker.args
+    }
+  }
+}
+`;
+
+/** The floor's action: what `python [-m] TARGET ARGS` would do, plus the environment, working directory and stamp. */
+const FLOOR_RUN = `import os, sys
+argv = sys.argv[1:]
+stamp = cwd = None
+while argv[0] in ('--env', '--cwd', '--stamp', '--lock'):
+    opt, value = argv.pop(0), argv.pop(0)
+    if opt == '--lock':
+        import fcntl
+        lock_fd = os.open('pip.lock', os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(lock_fd, fcntl.LOCK_EX if value == 'exclusive' else fcntl.LOCK_SH)
+    elif opt == '--env':
+        k, _, v = value.partition('=')
+        os.environ[k] = v
+    elif opt == '--cwd':
+        cwd = value
+    else:
+        stamp = os.path.abspath(value)
+module = argv[0] == '-m'
+if module:
+    argv.pop(0)
+target = argv.pop(0) if module else os.path.abspath(argv.pop(0))
+assert argv.pop(0) == '--'
+if cwd:
+    os.chdir(cwd)
+import runpy
+sys.argv = [target] + argv
+status = 0
+try:
+    if module:
+        sys.path[0] = os.getcwd()
+        runpy.run_module(target, run_name='__main__', alter_sys=True)
+    else:
+        sys.path[0] = os.path.dirname(target)
+        runpy.run_path(target, run_name='__main__')
+except SystemExit as e:
+    status = e.code
+if status in (None, 0) and stamp:
+    open(stamp, 'a').close()
+    os.utime(stamp)
+sys.exit(status)
+`;
+
+/** Sums ninja's log of the last build: every action's duration, and the reinstalls'. */
+function ninjaLogSeconds(out: string): { actions: number; pip: number } {
+  let actions = 0;
+  let pip = 0;
+  for (const line of fs.readFileSync(path.join(out, '.ninja_log'), 'utf8').split('\n')) {
+    const f = line.split('\t');
+    if (f.length < 4 || line.startsWith('#')) continue;
+    const seconds = (Number(f[1]) - Number(f[0])) / 1000;
+    actions += seconds;
+    if (/reinstall_/.test(f[3]!)) pip += seconds;
+  }
+  return { actions, pip };
 }
 
 export interface BuildResult {
@@ -61,12 +169,14 @@ function buildFile(perKind: number): string {
   const lines: string[] = [
     'declare_args() {',
     '  bench_wheels = ""',
-    '  bench_piplock = true',
+    '  bench_runner = "piplock"',
     '}',
-    'if (bench_piplock) {',
+    'if (bench_runner == "piplock") {',
     '  import("//third_party/piplock/gn/python_action.gni")',
-    '} else {',
+    '} else if (bench_runner == "pigweed") {',
     '  import("//pw_build/python_action.gni")',
+    '} else {',
+    '  import("//floor/python_action.gni")',
     '}',
     '',
   ];
@@ -137,6 +247,9 @@ function makeProject(work: string, reference: string, perKind: number): string {
   fs.mkdirSync(path.join(src, 'pw_build', 'py', 'pw_build'), { recursive: true });
   fs.copyFileSync(path.join(refDir, 'python_action.gni'), path.join(src, 'pw_build', 'python_action.gni'));
   fs.copyFileSync(reference, path.join(src, 'pw_build', 'py', 'pw_build', 'python_runner.py'));
+  fs.mkdirSync(path.join(src, 'floor'));
+  fs.writeFileSync(path.join(src, 'floor', 'python_action.gni'), FLOOR_GNI);
+  fs.writeFileSync(path.join(src, 'floor', 'run.py'), FLOOR_RUN);
   fs.mkdirSync(path.join(src, 'third_party'));
   fs.symlinkSync(ROOT, path.join(src, 'third_party', 'piplock'), 'dir');
   return src;
@@ -171,14 +284,23 @@ export function wholeBuild(opts: {
     };
     delete env.PIPLOCK_IN_PROCESS;
     const variants: Array<[string, string]> = [
-      ["Pigweed's template and python_runner.py", 'bench_piplock=false'],
-      [`piplock, in process, Node ${opts.node.version}`, `bench_piplock=true piplock_node="${opts.node.bin}"`],
+      ["Pigweed's template and python_runner.py", 'bench_runner="pigweed"'],
+      [`piplock, in process, Node ${opts.node.version}`, `bench_runner="piplock" piplock_node="${opts.node.bin}"`],
       [
         `piplock, fresh interpreters (piplock_in_process=false), Node ${opts.node.version}`,
-        `bench_piplock=true piplock_node="${opts.node.bin}" piplock_in_process=false`,
+        `bench_runner="piplock" piplock_node="${opts.node.bin}" piplock_in_process=false`,
       ],
+      ['the locked floor: no runner, a blocking flock in the action', 'bench_runner="floor-locked"'],
+      ['the unlocked floor: no runner, no lock (unsafe)', 'bench_runner="none"'],
     ];
-    const rows: BuildRow[] = variants.map(([variant]) => ({ variant, seconds: [], cpuSeconds: [], failures: [] }));
+    const rows: BuildRow[] = variants.map(([variant]) => ({
+      variant,
+      seconds: [],
+      cpuSeconds: [],
+      failures: [],
+      actionSeconds: [],
+      pipSeconds: [],
+    }));
     for (let r = 0; r < opts.rounds; r++) {
       for (let k = 0; k < variants.length; k++) {
         const i = (k + r) % variants.length;
@@ -200,6 +322,9 @@ export function wholeBuild(opts: {
         rows[i]!.seconds.push(seconds);
         rows[i]!.cpuSeconds.push(childCpuSeconds() - cpu0);
         rows[i]!.failures.push((res.stdout.match(/^FAILED: /gm) ?? []).length);
+        const logged = ninjaLogSeconds(out);
+        rows[i]!.actionSeconds.push(logged.actions);
+        rows[i]!.pipSeconds.push(logged.pip);
         const first = /^FAILED: [\s\S]*?(?=^\[\d+\/\d+\] |^ninja: )/m.exec(res.stdout);
         if (first)
           process.stderr.write(`bench: ${variants[i]![0]}: the first failed action:\n${first[0].slice(0, 2000)}\n`);

@@ -355,13 +355,24 @@ function build(): void {
   const base = r.rows[0]!;
   console.log(
     table(
-      ['variant', 'wall s (median)', 'CPU s (median)', 'x Pigweed wall', 'x Pigweed CPU', 'failed actions'],
+      [
+        'variant',
+        'wall s (median)',
+        'CPU s (median)',
+        'x Pigweed wall',
+        'x Pigweed CPU',
+        'action s (ninja)',
+        'pip s (ninja)',
+        'failed actions',
+      ],
       r.rows.map((row) => [
         row.variant,
         median(row.seconds).toFixed(1),
         median(row.cpuSeconds).toFixed(1),
         (median(row.seconds) / median(base.seconds)).toFixed(2),
         (median(row.cpuSeconds) / median(base.cpuSeconds)).toFixed(2),
+        median(row.actionSeconds).toFixed(1),
+        median(row.pipSeconds).toFixed(1),
         row.failures.join(', '),
       ]),
     ),
