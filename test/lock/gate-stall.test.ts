@@ -6,7 +6,8 @@ import { GATE_STALL_MS } from '../../src/lock/request';
 import { readRegistry } from '../../src/runner/registry';
 import { startHolder } from '../support/holders';
 import { CLI, IS_WINDOWS, NODE, supportScript } from '../support/paths';
-import { eventually, exited, runCli, tmpDir } from '../support/procs';
+import { eventually, exited, run, runCli, tmpDir } from '../support/procs';
+import { sabotaged } from '../support/sabotage';
 
 /** A process that holds the gate and never tries the lock (a writer that is stopped, a debugger, a foreign process). */
 async function holdGate(lockfile: string): Promise<ChildProcess> {
@@ -25,6 +26,36 @@ async function holdGate(lockfile: string): Promise<ChildProcess> {
   return gate;
 }
 
+/**
+ * Long enough for the bound and its first probe (about GATE_STALL_MS + 1 s) on a slow lane, short enough that the
+ * sabotaged run, which waits for all of it, stays within its lane's time.
+ */
+const GO_AHEAD_TIMEOUT_MS = GATE_STALL_MS * 4;
+
+/**
+ * A runner's request for `lockfile` in `mode`, running `node -e 0`. PIPLOCK_TEST_SABOTAGE=nostallbound: a request
+ * without the stall bound (programs/unbounded-request.ts) instead, which a busy gate holds until its timeout, so that
+ * the tests that need the bound fail.
+ */
+function requestLock(lockfile: string, mode: 'shared' | 'exclusive', timeoutMs: number, noticeAfter = '1h') {
+  if (sabotaged('nostallbound'))
+    return run(NODE, [supportScript('programs/unbounded-request.js'), lockfile, mode, String(timeoutMs)]);
+  return runCli([
+    '--lockfile',
+    lockfile,
+    '--mode',
+    mode,
+    '--timeout',
+    `${timeoutMs / 1000}s`,
+    '--notice-after',
+    noticeAfter,
+    '--',
+    NODE,
+    '-e',
+    '0',
+  ]);
+}
+
 const STALL_WARNING =
   /piplock: warn: the writer-preference gate of '.*pip\.lock' has been busy for \d+ s while the lock itself is free; going ahead without writer preference/g;
 
@@ -34,20 +65,7 @@ describe('a gate that stays busy over a free lock', function () {
       const lockfile = path.join(tmpDir(), 'pip.lock');
       const gate = await holdGate(lockfile);
       try {
-        const r = await runCli([
-          '--lockfile',
-          lockfile,
-          '--mode',
-          mode,
-          '--timeout',
-          '60s',
-          '--notice-after',
-          '1h',
-          '--',
-          NODE,
-          '-e',
-          '0',
-        ]);
+        const r = await requestLock(lockfile, mode, GO_AHEAD_TIMEOUT_MS);
         assert.equal(r.status, 0, r.stderr);
         assert.equal(r.stderr.match(STALL_WARNING)?.length, 1, r.stderr);
         assert.match(r.stderr, /its holder is not a registered piplock runner/);
@@ -63,20 +81,7 @@ describe('a gate that stays busy over a free lock', function () {
     const holder = await startHolder(lockfile, 'shared');
     const gate = await holdGate(lockfile);
     try {
-      const r = await runCli([
-        '--lockfile',
-        lockfile,
-        '--mode',
-        'shared',
-        '--timeout',
-        `${(GATE_STALL_MS * 2) / 1000}s`,
-        '--notice-after',
-        '1h',
-        '--',
-        NODE,
-        '-e',
-        '0',
-      ]);
+      const r = await requestLock(lockfile, 'shared', GATE_STALL_MS * 2);
       assert.equal(r.status, 1, 'writer preference holds while the lock is held');
       assert.match(r.stderr, /timed out/);
     } finally {
@@ -108,20 +113,7 @@ describe('a gate that stays busy over a free lock', function () {
       await holder.release();
       const status = await runCli(['status', lockfile]);
       assert.match(status.stdout, new RegExp(`${writer.pid}\\s+exclusive\\s+waiting \\(stopped\\)`));
-      const r = await runCli([
-        '--lockfile',
-        lockfile,
-        '--mode',
-        'shared',
-        '--timeout',
-        '60s',
-        '--notice-after',
-        '1s',
-        '--',
-        NODE,
-        '-e',
-        '0',
-      ]);
+      const r = await requestLock(lockfile, 'shared', GO_AHEAD_TIMEOUT_MS, '1s');
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stderr, new RegExp(`an exclusive request is ahead of it: PID ${writer.pid} \\(stopped\\): `));
       assert.equal(r.stderr.match(STALL_WARNING)?.length, 1, r.stderr);

@@ -27,7 +27,10 @@ function mutexHeld(name: string): boolean {
 
 const ZERO_IDS = path.join(__dirname, '..', 'support', 'zero-file-ids.js');
 
-/** The environment of a process on a file system without file IDs (see support/zero-file-ids.ts), which its children inherit. */
+/**
+ * The environment of a process on a file system without file IDs (see support/zero-file-ids.ts), which its children
+ * inherit. PIPLOCK_TEST_SABOTAGE=noidfallback: the preload hides the zero IDs and error 124 from the fallbacks.
+ */
 function noIds(mode: 'all' | '128' | '124' = 'all'): NodeJS.ProcessEnv {
   return { ...process.env, NODE_OPTIONS: `-r ${JSON.stringify(ZERO_IDS)}`, PIPLOCK_TEST_ZERO_IDS: mode };
 }
