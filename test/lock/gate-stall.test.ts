@@ -2,6 +2,9 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { platform } from '../../platform';
+import { LockTimeoutError } from '../../src/base/errors';
+import { acquire, GATE_QUICK_RETRIES } from '../../src/lock/acquire';
 import { GATE_STALL_MS } from '../../src/lock/request';
 import { readRegistry } from '../../src/runner/registry';
 import { startHolder } from '../support/holders';
@@ -122,5 +125,74 @@ describe('a gate that stays busy over a free lock', function () {
       writer.kill('SIGCONT');
       assert.equal((await exited(writer)).code, 0);
     }
+  });
+});
+
+describe('a shared request at a busy gate', function () {
+  it(`retries at once, ${GATE_QUICK_RETRIES} times at most, before a busy try: no wait between, and no busy attempt`, async function () {
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const gate = await holdGate(lockfile);
+    // What the request does, in order: the platform's own gate and release waiter, each call written down.
+    const events: string[] = [];
+    const { openGate, listenForRelease } = platform;
+    platform.openGate = (file, identity) => {
+      const g = openGate(file, identity);
+      const tryEnter = g.tryEnter.bind(g);
+      g.tryEnter = (mode) => {
+        const r = tryEnter(mode);
+        events.push(r ? 'entered' : 'refused');
+        return r;
+      };
+      return g;
+    };
+    platform.listenForRelease = (file) => {
+      const w = listenForRelease(file);
+      const wait = w.wait.bind(w);
+      w.wait = (ms, abort) => {
+        events.push('wait');
+        return wait(ms, abort);
+      };
+      return w;
+    };
+    try {
+      // Well inside GATE_STALL_MS: the request never goes past the gate here.
+      const err = await acquire(lockfile, {
+        mode: 'shared',
+        timeoutMs: 1500,
+        onBusy: (attempt) => events.push(`busy ${attempt}`),
+      }).catch((e: unknown) => e);
+      assert.ok(err instanceof LockTimeoutError, String(err));
+    } finally {
+      platform.openGate = openGate;
+      platform.listenForRelease = listenForRelease;
+      gate.stdin!.end();
+      await exited(gate);
+    }
+    assert.ok(!events.includes('entered'), 'the gate holder kept the gate');
+    const busy = events.filter((e) => e.startsWith('busy'));
+    assert.ok(busy.length >= 2, events.join(' '));
+    assert.deepEqual(
+      busy,
+      busy.map((_, i) => `busy ${i + 1}`),
+      'the quick retries are no busy attempts',
+    );
+    // Between two busy tries: the try and at least one quick retry (the first round also the try after the request
+    // starts listening), and the backoff's wait only after the busy try.
+    const rounds = events.join(' ').split(/ ?busy \d+ ?/);
+    assert.equal(rounds.pop(), '', 'the request ends at a busy try (its timeout)');
+    rounds.forEach((round, i) => {
+      const tries = (i === 0 ? round : round.replace(/^wait ?/, '')).split(' ');
+      assert.ok(
+        tries.every((t) => t === 'refused'),
+        `round ${i + 1}: only gate tries before the busy try, no wait: ${round}`,
+      );
+      // The last try, at the timeout, has no time left for quick retries.
+      const least = i === rounds.length - 1 ? 1 : 2;
+      assert.ok(
+        tries.length >= least && tries.length <= 1 + GATE_QUICK_RETRIES + (i === 0 ? 1 : 0),
+        `round ${i + 1}: ${tries.length} gate tries: ${events.join(' ')}`,
+      );
+      if (i > 0) assert.match(round, /^wait /, `round ${i + 1} starts with the backoff's wait`);
+    });
   });
 });
