@@ -29,8 +29,14 @@ export interface AcquireOptions {
   onWarning?: (message: string, kind: WarningKind) => void;
 }
 
-/** How often a shared request retries quickly when only the gate was busy (on Windows another shared request may hold it for microseconds). */
-const GATE_QUICK_RETRIES = 5;
+/**
+ * A shared request that found only the gate busy tries again at once, up to GATE_QUICK_RETRIES times within
+ * GATE_QUICK_RETRY_MS by the monotonic clock, before it counts as a busy try: on Windows another shared request passing
+ * the gate holds its mutex for microseconds. Each retry waits for setImmediate only, never for a timer or a wait's
+ * timeout, which Windows ends at a clock tick (15.6 ms by default: five 2 ms timers took 78 ms). A writer that holds the
+ * gate costs a request those few tries per busy try, and never a busy attempt more.
+ */
+export const GATE_QUICK_RETRIES = 10;
 const GATE_QUICK_RETRY_MS = 2;
 
 const MODES: readonly string[] = ['shared', 'exclusive'];
@@ -120,6 +126,7 @@ export async function acquireWith(path: string, options: AcquireOptions, adopted
   let waiter: ReleaseWaiter | undefined;
   let transientSince: number | undefined;
   let quickRetries = 0;
+  let quickSince: number | undefined;
   try {
     for (let attempt = 1; ;) {
       signal?.throwIfAborted();
@@ -133,11 +140,16 @@ export async function acquireWith(path: string, options: AcquireOptions, adopted
       const waited = monotonicMs() - start;
       const remaining = timeoutMs - waited;
       if (r.atGate && mode === 'shared' && quickRetries < GATE_QUICK_RETRIES && remaining > 0) {
-        quickRetries++;
-        await pause(waiter, GATE_QUICK_RETRY_MS, signal);
-        continue;
+        quickSince ??= monotonicMs();
+        if (monotonicMs() - quickSince < GATE_QUICK_RETRY_MS) {
+          quickRetries++;
+          // Lets I/O and timers run between tries; the signal is checked at the top of the loop.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          continue;
+        }
       }
       quickRetries = 0;
+      quickSince = undefined;
       if (r.transient) {
         transientSince ??= waited;
         if (waited - transientSince >= transientLimit) throw r.transient;

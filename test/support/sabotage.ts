@@ -34,6 +34,12 @@ export const SABOTAGE_SWITCHES = [
   'noshare',
   /** The launcher's child runs the action without waiting for Node's plan (a copy of the launcher, POSIX). */
   'noplanwait',
+  /** The gate-stall test's requests have no stall bound (programs/unbounded-request.ts): a busy gate holds them for good. */
+  'nostallbound',
+  /** The zero-file-ids preload shows the dummy FileId as 1 and error 124 as ERROR_INVALID_HANDLE: no fallback sees them (Windows). */
+  'noidfallback',
+  /** The kernel32 test's process reads STATUS_ACCESS_DENIED where the open answered STATUS_DELETE_PENDING: an error (Windows). */
+  'nodeletepending',
 ] as const;
 
 export type Sabotage = (typeof SABOTAGE_SWITCHES)[number];
