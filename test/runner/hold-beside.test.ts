@@ -76,13 +76,18 @@ describe('a runner that locks also waits for live holders the lock does not show
         );
         deleteWhileHeld(lockfile, this);
         // PIPLOCK_TEST_SABOTAGE=noholderentry: the holder's registry entry goes too, so the writer cannot see whom the
-        // earlier file's lock belongs to; this test then fails.
-        if (sabotaged('noholderentry')) fs.rmSync(path.join(sideDir(lockfile), `${holder.pid}.json`));
+        // earlier file's lock belongs to; this test then fails. The holder is stopped meanwhile (POSIX), so that its
+        // guard cannot lock the new file first and hide the missing check: the failure does not depend on the race.
+        if (sabotaged('noholderentry')) {
+          if (!IS_WINDOWS) process.kill(holder.pid, 'SIGSTOP');
+          fs.rmSync(path.join(sideDir(lockfile), `${holder.pid}.json`));
+        }
         // Wakes the writer at once, before the holder's guard (every 200 ms) has locked the new file: the window.
         platform.signalRelease(lockfile);
         await sleep(1500);
         assert.deepEqual(phases(log), ['H-start'], "the writer's command waits for the holder of the deleted file");
       } finally {
+        if (sabotaged('noholderentry') && !IS_WINDOWS) process.kill(holder.pid, 'SIGCONT');
         fs.writeFileSync(go, '');
         await succeeds(holder);
         if (writer) await succeeds(writer);
