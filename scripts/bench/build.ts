@@ -50,7 +50,11 @@ export interface BuildRow {
  * per action. The unlocked floor takes no lock at all (imports may fail while pip reinstalls): the build's wall
  * time under it is what the actions themselves and the two reinstalls take, side by side.
  */
-const FLOOR_GNI = `template("pw_python_action") {
+const FLOOR_GNI = `declare_args() {
+  bench_floor_lock = false
+}
+
+template("pw_python_action") {
   action(target_name) {
     forward_variables_from(invoker, [ "deps", "inputs", "outputs" ])
     script = "//floor/run.py"
@@ -63,7 +67,7 @@ const FLOOR_GNI = `template("pw_python_action") {
     if (defined(invoker.working_directory)) {
       args += [ "--cwd", invoker.working_directory ]
     }
-    if (bench_runner == "floor-locked") {
+    if (bench_floor_lock) {
       _mode = "shared"
       if (defined(invoker.module) && invoker.module == "pip") {
         _mode = "exclusive"
@@ -290,7 +294,7 @@ export function wholeBuild(opts: {
         `piplock, fresh interpreters (piplock_in_process=false), Node ${opts.node.version}`,
         `bench_runner="piplock" piplock_node="${opts.node.bin}" piplock_in_process=false`,
       ],
-      ['the locked floor: no runner, a blocking flock in the action', 'bench_runner="floor-locked"'],
+      ['the locked floor: no runner, a blocking flock in the action', 'bench_runner="none" bench_floor_lock=true'],
       ['the unlocked floor: no runner, no lock (unsafe)', 'bench_runner="none"'],
     ];
     const rows: BuildRow[] = variants.map(([variant]) => ({
