@@ -23,6 +23,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fsExtRoot, nodeBuilds, ROOT } from './nodes';
 import { becomeSubreaper, reapOrphans } from './reaper';
+import { quantile } from '../../src/base/stats';
 
 export interface Stats {
   median: number;
@@ -60,13 +61,6 @@ function childCpuMs(): number {
   } catch {
     return NaN;
   }
-}
-
-export function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const i = Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1));
-  return s[i]!;
 }
 
 export interface CostResult {

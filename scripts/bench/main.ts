@@ -1,5 +1,6 @@
 /**
- * npm run bench [-- --quick] [-- --only cost,handoff,saturation,throughput,eventlog] [-- --baseline DIR] [-- --runs N]
+ * npm run bench [-- --quick] [-- --only cost,handoff,saturation,throughput,eventlog,build,memory]
+ *                 [-- --baseline DIR] [-- --runs N] [-- --rounds N]
  *
  * --baseline DIR: a built copy of piplock (an older commit, after npm ci)
  * measured in the same rounds as this one in the per-action cost.
@@ -14,6 +15,8 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { quantile } from '../../src/base/stats';
 import { actionCost } from './action-cost';
 import { wholeBuild } from './build';
 import { eventLogCost } from './event-log';
@@ -24,11 +27,54 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'bin', 'piplock.js');
 const REFERENCE_LOCK = path.join(ROOT, 'scripts', 'reference-lock.py');
 const HOLDER = path.join(__dirname, 'holder.js');
-const args = process.argv.slice(2);
-const QUICK = args.includes('--quick');
-const only = args.includes('--only')
-  ? args[args.indexOf('--only') + 1]!.split(',')
-  : ['cost', 'handoff', 'saturation', 'throughput', 'eventlog', 'build', 'memory'];
+const SECTIONS = ['cost', 'handoff', 'saturation', 'throughput', 'eventlog', 'build', 'memory'] as const;
+
+/** The command line, checked: an unknown option, section or number is one error line, status 2. */
+function options(): { quick: boolean; only: string[]; runs?: number; rounds?: number; baseline?: string } {
+  const usage = (message: string): never => {
+    process.stderr.write(`bench: error: ${message}\n`);
+    process.exit(2);
+  };
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: process.argv.slice(2),
+      strict: true,
+      allowPositionals: false,
+      options: {
+        quick: { type: 'boolean' },
+        only: { type: 'string' },
+        runs: { type: 'string' },
+        rounds: { type: 'string' },
+        baseline: { type: 'string' },
+      },
+    }));
+  } catch (err) {
+    return usage((err as Error).message);
+  }
+  const count = (name: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    return Number.isInteger(n) && n >= 1 ? n : usage(`--${name} needs a whole number of at least 1, not '${v}'`);
+  };
+  const only = values.only === undefined ? [...SECTIONS] : values.only.split(',').filter((x) => x !== '');
+  for (const x of only)
+    if (!(SECTIONS as readonly string[]).includes(x))
+      usage(`--only: unknown section '${x}' (the sections: ${SECTIONS.join(', ')})`);
+  if (only.length === 0) usage(`--only needs at least one of: ${SECTIONS.join(', ')}`);
+  if (values.baseline !== undefined && !fs.existsSync(path.join(values.baseline, 'dist')))
+    usage(`--baseline '${values.baseline}' is not a built copy of piplock (no dist/ in it)`);
+  return {
+    quick: values.quick === true,
+    only,
+    runs: count('runs', values.runs),
+    rounds: count('rounds', values.rounds),
+    baseline: values.baseline,
+  };
+}
+const OPTIONS = options();
+const QUICK = OPTIONS.quick;
+const only = OPTIONS.only;
 // The real interpreter: a pyenv shim (a bash script) would add ~100 ms to every Python command.
 const PY = (() => {
   try {
@@ -54,12 +100,6 @@ function tmp(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'piplock-bench-'));
 }
 
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const i = Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1));
-  return s[i]!;
-}
 const median = (xs: number[]): number => quantile(xs, 0.5);
 const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '-');
 
@@ -84,12 +124,12 @@ function cost(): void {
     );
     return;
   }
-  const runs = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : QUICK ? 11 : 31;
+  const runs = OPTIONS.runs ?? (QUICK ? 11 : 31);
   const r = actionCost({
     runs,
     python: PY,
     reference,
-    baseline: args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : undefined,
+    baseline: OPTIONS.baseline,
   });
   results.cost = r;
   console.log(`\n### Per-action cost with the lock free (${runs} runs each, alternated; ms)\n`);
@@ -346,7 +386,7 @@ function build(): void {
     return;
   }
   const node = nodeBuilds([24]).find((n) => n.major === 24) ?? nodeBuilds([])[0]!;
-  const rounds = args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) : QUICK ? 1 : 3;
+  const rounds = OPTIONS.rounds ?? (QUICK ? 1 : 3);
   const r = wholeBuild({ python: PY, reference, node, actions: 220, jobs: 4, rounds });
   results.build = r;
   console.log(

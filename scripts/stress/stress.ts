@@ -48,21 +48,23 @@ const HOLD_SH = path.join(ROOT, 'scripts', 'stress', 'hold.sh');
 const HOLD_JS = path.join(__dirname, 'hold.js');
 const LIB_HOLDER = path.join(__dirname, 'lib-holder.js');
 
-export type Kind =
-  | 'cli-shared'
-  | 'cli-exclusive'
-  | 'cli-auto-pip'
-  | 'cli-auto'
-  | 'lib'
-  | 'reference-shared'
-  | 'reference-pip'
-  | 'flock-s'
-  | 'flock-x'
-  | 'cli-nested'
-  | 'cli-ns';
+export const ALL_KINDS = [
+  'cli-shared',
+  'cli-exclusive',
+  'cli-auto-pip',
+  'cli-auto',
+  'lib',
+  'reference-shared',
+  'reference-pip',
+  'flock-s',
+  'flock-x',
+  'cli-nested',
+  'cli-ns',
+] as const;
+export type Kind = (typeof ALL_KINDS)[number];
 
-export type Fault = 'delete' | 'stop' | 'nested' | 'namespace';
-const FAULTS: readonly Fault[] = ['delete', 'stop', 'nested', 'namespace'];
+const FAULTS = ['delete', 'stop', 'nested', 'namespace'] as const;
+export type Fault = (typeof FAULTS)[number];
 /** The kinds that are piplock runners, the only ones a deleted lock file keeps excluding. */
 const RUNNER_KINDS: readonly Kind[] = [
   'cli-shared',
@@ -598,35 +600,74 @@ export function formatSummary(s: StressSummary, opts: StressOptions): string {
   return lines.join('\n') + '\n';
 }
 
-function parseArgs(argv: string[]): StressOptions {
+/** A list of names from `choices`, each checked: an unknown one is named, with the list it is not in. */
+function names<T extends string>(option: string, value: string, choices: readonly T[]): T[] {
+  const list = value.split(',').filter((v) => v !== '');
+  if (list.length === 0) throw new Error(`--${option} needs at least one of: ${choices.join(', ')}`);
+  for (const v of list)
+    if (!(choices as readonly string[]).includes(v))
+      throw new Error(`--${option}: unknown ${option.replace(/s$/, '')} '${v}' (the ${option}: ${choices.join(', ')})`);
+  return list as T[];
+}
+
+/** A number of at least `min` (and an integer where asked), or an error naming the option. */
+function numberOf(option: string, value: string, min: number, integer = false): number {
+  const v = value.trim() === '' ? NaN : Number(value);
+  if (!Number.isFinite(v) || v < min || (integer && !Number.isInteger(v)))
+    throw new Error(`--${option} needs ${integer ? 'a whole number' : 'a number'} of at least ${min}, not '${value}'`);
+  return v;
+}
+
+export function parseStressArgs(argv: string[]): StressOptions {
+  const { parseArgs } = require('node:util') as typeof import('node:util');
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      workers: { type: 'string' },
+      acquisitions: { type: 'string' },
+      long: { type: 'boolean' },
+      'kill-rate': { type: 'string' },
+      'exclusive-percent': { type: 'string' },
+      kinds: { type: 'string' },
+      faults: { type: 'string' },
+      deadline: { type: 'string' },
+      'lock-timeout': { type: 'string' },
+      'min-hold': { type: 'string' },
+      'no-lock': { type: 'boolean' },
+      keep: { type: 'boolean' },
+      dir: { type: 'string' },
+    },
+  });
   const opts = defaultOptions();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isFinite(v) || v < 0) throw new Error(`${a} needs a number`);
-      return v;
-    };
-    if (a === '--workers') opts.workers = num();
-    else if (a === '--acquisitions') opts.acquisitions = num();
-    else if (a === '--long') {
-      opts.workers = 16;
-      opts.acquisitions = 1300; // 20,800 attempts: at least 20,000 completed after the kills
-      opts.killRate = 0.015;
-    } else if (a === '--kill-rate') opts.killRate = num();
-    else if (a === '--exclusive-percent') opts.exclusivePct = num();
-    else if (a === '--kinds') opts.kinds = argv[++i]!.split(',') as Kind[];
-    else if (a === '--faults') {
-      opts.faults = argv[++i]!.split(',') as Fault[];
-      const bad = opts.faults.find((f) => !FAULTS.includes(f));
-      if (bad !== undefined) throw new Error(`unknown fault '${bad}' (the faults: ${FAULTS.join(', ')})`);
-    } else if (a === '--deadline') opts.deadlineMs = num() * 1000;
-    else if (a === '--lock-timeout') opts.lockTimeoutMs = num() * 1000;
-    else if (a === '--min-hold') opts.minHoldMs = num();
-    else if (a === '--no-lock') opts.noLock = true;
-    else if (a === '--keep') opts.keep = true;
-    else if (a === '--dir') opts.dir = argv[++i];
-    else throw new Error(`unknown argument '${a}'`);
+  if (values.long) {
+    opts.workers = 16;
+    opts.acquisitions = 1300; // 20,800 attempts: at least 20,000 completed after the kills
+    opts.killRate = 0.015;
+  }
+  if (values.workers !== undefined) opts.workers = numberOf('workers', values.workers, 1, true);
+  if (values.acquisitions !== undefined) opts.acquisitions = numberOf('acquisitions', values.acquisitions, 1, true);
+  if (values['kill-rate'] !== undefined) {
+    opts.killRate = numberOf('kill-rate', values['kill-rate'], 0);
+    if (opts.killRate > 1) throw new Error(`--kill-rate is a chance from 0 to 1, not '${values['kill-rate']}'`);
+  }
+  if (values['exclusive-percent'] !== undefined) {
+    opts.exclusivePct = numberOf('exclusive-percent', values['exclusive-percent'], 0);
+    if (opts.exclusivePct > 100)
+      throw new Error(`--exclusive-percent is from 0 to 100, not '${values['exclusive-percent']}'`);
+  }
+  if (values.kinds !== undefined) opts.kinds = names('kinds', values.kinds, ALL_KINDS);
+  if (values.faults !== undefined) opts.faults = names('faults', values.faults, FAULTS);
+  if (values.deadline !== undefined) opts.deadlineMs = numberOf('deadline', values.deadline, 1) * 1000;
+  if (values['lock-timeout'] !== undefined)
+    opts.lockTimeoutMs = numberOf('lock-timeout', values['lock-timeout'], 0) * 1000;
+  if (values['min-hold'] !== undefined) opts.minHoldMs = numberOf('min-hold', values['min-hold'], 0);
+  if (values['no-lock']) opts.noLock = true;
+  if (values.keep) opts.keep = true;
+  if (values.dir !== undefined) {
+    if (values.dir === '') throw new Error('--dir needs a directory');
+    opts.dir = values.dir;
   }
   return opts;
 }
@@ -634,7 +675,7 @@ function parseArgs(argv: string[]): StressOptions {
 async function main(): Promise<void> {
   let opts: StressOptions;
   try {
-    opts = parseArgs(process.argv.slice(2));
+    opts = parseStressArgs(process.argv.slice(2));
   } catch (err) {
     fs.writeSync(2, `stress: error: ${(err as Error).message}\n`);
     process.exit(2);
