@@ -34,9 +34,48 @@ function ownProcessTable(): boolean {
   return own;
 }
 
-/** The start time in clock ticks since boot (field 22). */
+/**
+ * The start time in clock ticks since boot (field 22). A zombie (state Z or X: ended, not yet reaped) has let go
+ * of every lock: 'exited', which no living process records.
+ */
 function startTag(pid: number): string | undefined {
-  return ownProcessTable() ? statFields(pid)?.[19] : undefined;
+  if (!ownProcessTable()) return undefined;
+  const f = statFields(pid);
+  if (f === undefined) return undefined;
+  return f[0] === 'Z' || f[0] === 'X' ? 'exited' : f[19];
+}
+
+/** The inode number of a PID namespace link (`pid:[4026531836]`), or undefined. */
+function namespaceOf(link: string): string | undefined {
+  try {
+    return /^pid:\[(\d+)\]$/.exec(fs.readlinkSync(link))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+let ownNamespace: { ns: string | undefined } | undefined;
+
+/** This process's PID namespace: /proc/self/ns/pid names the process's own, whoever's /proc this is. */
+function pidNamespace(): string | undefined {
+  ownNamespace ??= { ns: namespaceOf('/proc/self/ns/pid') };
+  return ownNamespace.ns;
+}
+
+/** The PID namespace of process `pid` and its PID there (the last of NSpid), where it is not this process's. */
+function innerPid(pid: number): { ns: string; pid: number } | undefined {
+  const ns = namespaceOf(`/proc/${pid}/ns/pid`);
+  if (ns === undefined || ns === pidNamespace()) return undefined;
+  try {
+    const nspid = /^NSpid:\s*(.*)$/m
+      .exec(fs.readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1]
+      ?.trim()
+      .split(/\s+/);
+    const inner = Number(nspid?.[nspid.length - 1]);
+    return Number.isInteger(inner) && inner > 0 ? { ns, pid: inner } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 let memfd: ((name: string, flags: number) => number) | undefined;
@@ -80,11 +119,16 @@ function ancestors(): number[] {
 /** The flock holders of `file` as /proc/locks lists them: any program (flock(1), the reference runner, piplock). */
 function kernelLockHolders(file: string): KernelLockHolder[] {
   let text: string;
-  let ino: bigint;
+  let id: string;
   // Another namespace's /proc/locks names processes by PIDs that mean nothing here.
   if (!ownProcessTable()) return [];
   try {
-    ino = fs.statSync(file, { bigint: true }).ino;
+    const st = fs.statSync(file, { bigint: true });
+    // The kernel prints the device as MAJOR:MINOR in hex (at least two digits each), then the inode: the inode
+    // alone would also match a file of that number on another file system.
+    const major = ((st.dev >> 8n) & 0xfffn) | ((st.dev >> 32n) & ~0xfffn);
+    const minor = (st.dev & 0xffn) | ((st.dev >> 12n) & ~0xffn);
+    id = `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}:${st.ino}`;
     text = fs.readFileSync('/proc/locks', 'latin1');
   } catch {
     return [];
@@ -93,9 +137,7 @@ function kernelLockHolders(file: string): KernelLockHolder[] {
   for (const line of text.split('\n')) {
     // "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"; blocked waiters have "->" after the number
     const f = line.trim().split(/\s+/);
-    if (f[1] !== 'FLOCK' || f[2] === '->') continue;
-    const devIno = f[5]?.split(':');
-    if (devIno === undefined || devIno.length !== 3 || BigInt(devIno[2]!) !== ino) continue;
+    if (f[1] !== 'FLOCK' || f[2] === '->' || f[5]?.toLowerCase() !== id) continue;
     const pid = Number(f[4]);
     let command: string[] = [];
     try {
@@ -106,7 +148,8 @@ function kernelLockHolders(file: string): KernelLockHolder[] {
     } catch {
       // gone meanwhile
     }
-    out.push({ pid, mode: f[3] === 'WRITE' ? 'exclusive' : 'shared', command });
+    const inner = innerPid(pid);
+    out.push({ pid, mode: f[3] === 'WRITE' ? 'exclusive' : 'shared', command, ...(inner ? { inner } : {}) });
   }
   return out;
 }
@@ -284,6 +327,7 @@ function spawnPlan(command: string, args: readonly string[], options: SpawnOptio
 export const linux: Platform = {
   ...posixPlatform('linux', 'libc.so.6'),
   ownProcessTable,
+  pidNamespace,
   stopped,
   memoryFile,
   startTag,

@@ -283,6 +283,15 @@ export function posixPlatform(name: string, libc: string): Platform {
     listenForRelease: (lockfile) => new PosixReleaseWaiter(lockfile),
     signalRelease,
     startTag: () => undefined,
+    markAlive: (fd) => flock(libc)(fd, LOCK_EX | LOCK_NB) === undefined,
+    markedAlive(fd) {
+      const code = flock(libc)(fd, LOCK_SH | LOCK_NB);
+      if (code === undefined) {
+        flock(libc)(fd, LOCK_UN);
+        return false;
+      }
+      return isBusy(code) ? true : undefined;
+    },
     ancestors: ancestorsFromPs,
     kernelLockHolders: () => [],
     prepareSpawn: () => {},

@@ -98,6 +98,11 @@ export interface KernelLockHolder {
   pid: number;
   mode: LockMode;
   command: string[];
+  /**
+   * Where the holder runs in another PID namespace than this process (a container on the same build directory):
+   * that namespace and the holder's PID there, as its own registry entry names it.
+   */
+  inner?: { ns: string; pid: number };
 }
 
 /**
@@ -154,8 +159,26 @@ export interface LockPlatform {
 
 /** Other processes: telling one from a later one with the same PID, and this one's ancestry. */
 export interface ProcessPlatform {
-  /** A token that tells process `pid` apart from a later one with the same PID; undefined where none can be read. */
+  /**
+   * A token that tells process `pid` apart from a later one with the same PID; undefined where none can be read.
+   * For a process that has ended but not yet been reaped (a zombie, which holds no lock any more), a token that
+   * matches no recorded one.
+   */
   startTag(pid: number): string | undefined;
+  /**
+   * This process's PID namespace (Linux: the inode number of /proc/self/ns/pid), so that registry entries of
+   * runners in other namespaces (containers sharing a build directory) are told apart; absent or undefined where
+   * the OS has none.
+   */
+  pidNamespace?(): string | undefined;
+  /**
+   * A life mark that needs no PID: `markAlive(fd)` takes an exclusive lock (flock) on an open file of this
+   * process's own, which the kernel drops when the process ends, however it ends; `markedAlive(fd)`, on another
+   * descriptor of that file, says whether a process still holds it (undefined where that cannot be told). Readers
+   * in any PID namespace can tell, and neither a reused PID nor a zombie fools them. POSIX; absent on Windows.
+   */
+  markAlive?(fd: number): boolean;
+  markedAlive?(fd: number): boolean | undefined;
   /**
    * Whether the process table read here (PIDs, parents, start tags, lock holders) is this process's own PID
    * namespace's. Not so on Linux in a PID namespace that shares the host's /proc (`unshare -p -f` without

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { platform, sideDir } from '../../platform';
 import type { LockMode } from '../../platform';
-import { readRegistry } from '../../src/runner/registry';
+import { entryFileName, readRegistry } from '../../src/runner/registry';
 import { startHolder } from '../support/holders';
 import { CLI, IS_WINDOWS, NODE, supportScript } from '../support/paths';
 import { phaseCommand, phases } from '../support/phases';
@@ -76,7 +76,7 @@ describe('a runner that locks also waits for live holders the lock does not show
         deleteWhileHeld(lockfile, this);
         // PIPLOCK_TEST_SABOTAGE=noholderentry: the holder's registry entry goes too, so the writer cannot see whom the
         // earlier file's lock belongs to; this test then fails.
-        if (sabotaged('noholderentry')) fs.rmSync(path.join(sideDir(lockfile), `${holder.pid}.json`));
+        if (sabotaged('noholderentry')) fs.rmSync(path.join(sideDir(lockfile), entryFileName(holder.pid)));
         // Wakes the writer at once, before the holder's guard (every 200 ms) has locked the new file: the window.
         platform.signalRelease(lockfile);
         await sleep(1500);
