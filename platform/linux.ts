@@ -8,7 +8,7 @@ import path = require('node:path');
 import { walkUp } from './ancestry';
 import { loadKoffi } from './koffi';
 import { posixPlatform } from './posix';
-import type { KernelLockHolder, Platform, SpawnPlan } from './types';
+import type { KernelLockHolder, Platform, SignalWitness, SpawnPlan } from './types';
 
 /** The fields of /proc/PID/stat after the command name, which may itself hold spaces and parentheses. */
 function statFields(pid: number): string[] | undefined {
@@ -324,6 +324,104 @@ function spawnPlan(command: string, args: readonly string[], options: SpawnOptio
   return { command: wrapper!, args: [...rest, command, ...args], spawned: () => {} };
 }
 
+/*
+ * One Ctrl-C, once. A terminal's Ctrl-C, and ninja interrupting an action, signal the whole process group: the
+ * runner, and its command with it. A runner that passed the signal on as well would give the command a second one
+ * (which interrupted pip's rollback); one that never passed it on would leave a command running whose runner alone
+ * was signalled (`kill -INT <runner>`, `docker stop`). Node tells a signal handler neither the sender nor whether the
+ * group was meant, and by the time the handler runs the command has taken its own copy. So the runner keeps a
+ * witness in its process group: `env --block-signal=... cat`, which blocks the signals the runner passes on, so that
+ * one sent to the group stays pending in it, where /proc/<pid>/status shows it (ShdPnd). cat reads the runner's
+ * pipe and ends at its end, so the witness goes with the runner however the runner ends. One spawn (about 1 ms of
+ * the runner's CPU) after the command's, off the hand-off path. Without env's --block-signal (coreutils before
+ * 8.31, busybox) the witness ends at once and sees nothing: the runner passes every signal on, as before.
+ */
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 };
+
+class BlockedSignalWitness implements SignalWitness {
+  private child: import('node:child_process').ChildProcess | undefined;
+  /** The signal that ended a witness before it had blocked the signals: it saw that one, too. */
+  private endedBy: NodeJS.Signals | undefined;
+
+  constructor(
+    private readonly env: string,
+    private readonly signals: readonly NodeJS.Signals[],
+  ) {
+    this.start();
+  }
+
+  private start(): void {
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
+    const names = this.signals.map((s) => s.slice(3)).join(',');
+    try {
+      const child = spawn(this.env, [`--block-signal=${names}`, 'cat'], { stdio: ['pipe', 'ignore', 'ignore'] });
+      child.once('error', () => {}); // no env: the witness sees nothing, and every signal is passed on
+      child.once('exit', (_code, signal) => {
+        if (this.child === child && signal !== null) this.endedBy = signal;
+      });
+      child.stdin?.on('error', () => {});
+      child.unref();
+      this.child = child;
+    } catch {
+      this.child = undefined; // EAGAIN, EMFILE: as without a witness
+    }
+  }
+
+  /** The witness's pending signals (shared and its own), or undefined where they cannot be read. */
+  private pending(): bigint | undefined {
+    const pid = this.child?.pid;
+    if (pid === undefined) return undefined;
+    let text: string;
+    try {
+      text = fs.readFileSync(`/proc/${pid}/status`, 'latin1');
+    } catch {
+      return undefined;
+    }
+    if (/^State:\s*[ZX]/m.test(text)) return undefined; // ended: env without --block-signal
+    const shared = /^ShdPnd:\s*([0-9a-f]+)$/m.exec(text)?.[1];
+    const own = /^SigPnd:\s*([0-9a-f]+)$/m.exec(text)?.[1];
+    if (shared === undefined || own === undefined) return undefined;
+    return BigInt(`0x${shared}`) | BigInt(`0x${own}`);
+  }
+
+  saw(sig: NodeJS.Signals): boolean | undefined {
+    const n = SIGNAL_NUMBERS[sig];
+    if (n === undefined) return undefined;
+    if (this.endedBy === sig) {
+      this.renew();
+      return true;
+    }
+    const bits = this.pending();
+    if (bits === undefined) return undefined;
+    if ((bits & (1n << BigInt(n - 1))) === 0n) return false;
+    // A blocked signal stays pending: this witness can see it only once. A new one for the next.
+    this.renew();
+    return true;
+  }
+
+  private renew(): void {
+    this.close();
+    this.endedBy = undefined;
+    this.start();
+  }
+
+  close(): void {
+    const child = this.child;
+    this.child = undefined;
+    if (child === undefined) return;
+    child.stdin?.destroy();
+    child.kill('SIGKILL');
+  }
+}
+
+let envPath: { file: string | undefined } | undefined;
+
+function signalWitness(signals: readonly NodeJS.Signals[]): SignalWitness | undefined {
+  envPath ??= { file: findExecutable('env', process.env.PATH) };
+  if (envPath.file === undefined || signals.some((s) => SIGNAL_NUMBERS[s] === undefined)) return undefined;
+  return new BlockedSignalWitness(envPath.file, signals);
+}
+
 export const linux: Platform = {
   ...posixPlatform('linux', 'libc.so.6'),
   ownProcessTable,
@@ -338,4 +436,5 @@ export const linux: Platform = {
     if (command !== undefined) wrapping(command, options ?? {});
   },
   spawnPlan,
+  signalWitness,
 };

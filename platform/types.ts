@@ -119,6 +119,17 @@ export type SpawnPlan =
     }
   | { refused: string };
 
+/** See SpawnPlatform.signalWitness. */
+export interface SignalWitness {
+  /**
+   * Whether the witness got `sig` too since it was last asked, so that the group got it; undefined where it cannot
+   * tell. Having seen it, the witness renews itself for the next one.
+   */
+  saw(sig: NodeJS.Signals): boolean | undefined;
+  /** Ends the witness. Idempotent. */
+  close(): void;
+}
+
 /** Locks, the gate and the release signal of one lock file. */
 export interface LockPlatform {
   /** The locking mechanism in use, for logs. */
@@ -211,6 +222,12 @@ export interface SpawnPlatform {
   spawnPlan(command: string, args: readonly string[], options: SpawnOptions): SpawnPlan;
   /** Signals the runner passes on to its command while it runs. */
   readonly forwardSignals: readonly NodeJS.Signals[];
+  /**
+   * A witness of the signals sent to this process's whole process group (a terminal's Ctrl-C, ninja interrupting
+   * an action, `kill -- -PGID`), which the command, a member of that group, gets from the kernel by itself: the
+   * runner passes on only those the witness did not see. Absent, or undefined, where none can be made.
+   */
+  signalWitness?(signals: readonly NodeJS.Signals[]): SignalWitness | undefined;
   /**
    * Signals the runner only outlives while its command runs: on Windows a
    * console Ctrl-C or Ctrl-Break already reaches every process on the
