@@ -95,6 +95,24 @@ function memoryFile(name: string): number | undefined {
   }
 }
 
+/** /proc/self/cmdline or /proc/self/environ, split at its NULs. */
+function startBytes(what: 'argv' | 'environ'): Buffer[] | undefined {
+  let all: Buffer;
+  try {
+    all = fs.readFileSync(what === 'argv' ? '/proc/self/cmdline' : '/proc/self/environ');
+  } catch {
+    return undefined;
+  }
+  const out: Buffer[] = [];
+  for (let start = 0; start < all.length;) {
+    const end = all.indexOf(0, start);
+    const stop = end < 0 ? all.length : end;
+    out.push(all.subarray(start, stop));
+    start = stop + 1;
+  }
+  return out;
+}
+
 /** State T (stopped) or t (stopped by a tracer): field 3. */
 function stopped(pid: number): boolean | undefined {
   if (!ownProcessTable()) return undefined;
@@ -426,6 +444,7 @@ export const linux: Platform = {
   ...posixPlatform('linux', 'libc.so.6'),
   ownProcessTable,
   pidNamespace,
+  startBytes,
   stopped,
   memoryFile,
   startTag,

@@ -202,6 +202,12 @@ export interface ProcessPlatform {
    * $TMPDIR and leaves nothing behind. Undefined where the OS has none, or it cannot be made.
    */
   memoryFile?(name: string): number | undefined;
+  /**
+   * This process's arguments and environment as the bytes it was started with (Linux: /proc/self/cmdline and
+   * /proc/self/environ), to tell which of them Node decoded with U+FFFD for bytes that are not UTF-8; absent or
+   * undefined where the OS does not give them.
+   */
+  startBytes?(what: 'argv' | 'environ'): Buffer[] | undefined;
   /** Whether process `pid` is stopped (SIGSTOP, Ctrl-Z, a debugger); absent or undefined where that cannot be read. */
   stopped?(pid: number): boolean | undefined;
   /** The PIDs of this process's parent, its parent, and so on up, as far as they can be read. */
