@@ -388,7 +388,7 @@ class BlockedSignalWitness implements SignalWitness {
   /** The witness's pending signals (shared and its own), or undefined where they cannot be read. */
   private pending(): bigint | undefined {
     const pid = this.child?.pid;
-    if (pid === undefined) return undefined;
+    if (pid === undefined || pid <= 0) return undefined;
     let text: string;
     try {
       text = fs.readFileSync(`/proc/${pid}/status`, 'latin1');
@@ -428,7 +428,9 @@ class BlockedSignalWitness implements SignalWitness {
     this.child = undefined;
     if (child === undefined) return;
     child.stdin?.destroy();
-    child.kill('SIGKILL');
+    // Never without a PID: a spawn refused after its handle was made (EMFILE) has PID 0, and Node's kill() would
+    // then signal the runner's whole process group.
+    if (child.pid !== undefined && child.pid > 0) child.kill('SIGKILL');
   }
 }
 

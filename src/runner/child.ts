@@ -50,15 +50,18 @@ export function spawnCommand(command: string, args: readonly string[], options: 
         ? platform.signalWitness?.(platform.forwardSignals)
         : undefined;
     const timers = new Set<NodeJS.Timeout>();
+    // Never without a PID: a spawn refused after its handle was made (EMFILE, reported a tick later) has PID 0, and
+    // Node's kill() would then signal the runner's whole process group.
+    const pass = (sig: NodeJS.Signals): void => void (child.pid !== undefined && child.pid > 0 && child.kill(sig));
     const forward = (sig: NodeJS.Signals): void => {
       const saw = witness?.saw(sig);
       if (saw === true) return;
-      if (saw === undefined) return void child.kill(sig);
+      if (saw === undefined) return pass(sig);
       // Not yet: a sender that signals a group's processes one by one (systemd's stop) may not have reached the
       // witness when the runner's handler runs. One look more, a moment later.
       const timer = setTimeout(() => {
         timers.delete(timer);
-        if (witness?.saw(sig) !== true) child.kill(sig);
+        if (witness?.saw(sig) !== true) pass(sig);
       }, GROUP_SIGNAL_GRACE_MS);
       timers.add(timer);
     };
