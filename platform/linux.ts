@@ -7,7 +7,7 @@ import fs = require('node:fs');
 import path = require('node:path');
 import { walkUp } from './ancestry';
 import { loadKoffi } from './koffi';
-import { posixPlatform } from './posix';
+import { posixPlatform, PosixReleaseWaiter } from './posix';
 import type { KernelLockHolder, Platform, SignalWitness, SpawnPlan } from './types';
 
 /** The fields of /proc/PID/stat after the command name, which may itself hold spaces and parentheses. */
@@ -452,6 +452,8 @@ export const linux: Platform = {
   startTag,
   ancestors,
   kernelLockHolders,
+  listenForRelease: (lockfile) =>
+    new PosixReleaseWaiter(lockfile, 'inotify limits them (fs.inotify.max_user_instances, max_user_watches)'),
   prepareSpawn(command, options) {
     prepareSpawn();
     if (command !== undefined) wrapping(command, options ?? {});

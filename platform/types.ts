@@ -90,6 +90,12 @@ export interface ReleaseWaiter {
    * than `ms`.
    */
   wait(ms: number, abort?: AbortSignal): Promise<boolean>;
+  /**
+   * Why releases cannot be heard at the moment (POSIX: the release file cannot be watched: no inotify instance or
+   * watch left, a read-only side directory, the directory removed), as one line; undefined while they can. The
+   * waiter then polls on a short schedule (acquire's POLL_UNHEARD_MS) and tries to watch again at each wait.
+   */
+  readonly unheard?: string;
   close(): void;
 }
 

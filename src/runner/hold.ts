@@ -132,7 +132,7 @@ export async function holdWhile(
           signal: interrupt?.signal ?? signalled.signal,
           timeoutMs: o.timeoutMs === undefined ? undefined : Math.max(0, timeoutMs - (monotonicMs() - begun)),
           onWarning: (message, kind) => {
-            if (kind === 'side-files') sideFilesWarning(message);
+            if (kind === 'side-files' || kind === 'release-signal') sideFilesWarning(message);
             else if (kind === 'gate-stalled') log.warn(`${message}; ${describeGateHolder(lockfile)}`, { lockfile });
             else log.warn(message, { lockfile });
           },
