@@ -3,7 +3,7 @@ import './compile-cache';
 import fs = require('node:fs');
 import type { Command } from 'commander';
 import { notADuration, parseDuration } from './base/duration';
-import { CANNOT_EXECUTE_STATUS, FAILURE_STATUS, USAGE_STATUS } from './base/errors';
+import { CANNOT_EXECUTE_STATUS, FAILURE_STATUS, osErrorLine, USAGE_STATUS } from './base/errors';
 import { argumentNotUtf8, environmentNotUtf8 } from './runner/not-utf8';
 import { LOG_LEVELS } from './base/log';
 import type { RunOptions } from './commands/run';
@@ -383,7 +383,7 @@ export async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof (require('commander') as typeof import('commander')).CommanderError)
       process.exit(err.exitCode === 0 ? 0 : USAGE_STATUS);
-    fail(err instanceof Error ? err.message : String(err), FAILURE_STATUS);
+    fail(osErrorLine(err) ?? (err instanceof Error ? err.message : String(err)), FAILURE_STATUS);
   }
 }
 
