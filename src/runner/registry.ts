@@ -142,8 +142,8 @@ function createNew(dir: string): { file: string; fd: number } {
 
 /** This runner's entry. Best effort: a registry that cannot be written never stops the build. */
 export class Registration {
-  /** The entry file in place, kept open for its life mark; undefined while none is written. */
-  private current: { file: string; fd: number } | undefined;
+  /** The entry file in place, and where it has a life mark, the descriptor that holds it; undefined while none is written. */
+  private current: { file: string; fd: number | undefined } | undefined;
 
   constructor(
     private readonly lockfile: string,
@@ -187,18 +187,25 @@ export class Registration {
         ...(marked ? { mark: true as const } : {}),
       };
       fs.writeSync(tmp.fd, JSON.stringify(entry));
+      // Kept open only for its mark: without one (Windows) an open entry would stand in the way of the next rename.
+      let fd: number | undefined = tmp.fd;
+      if (!marked) {
+        fd = undefined;
+        fs.closeSync(tmp.fd);
+        tmp.fd = -1;
+      }
       renameRetrying(tmp.file, file);
       const previous = this.current;
-      this.current = { file, fd: tmp.fd };
+      this.current = { file, fd };
       tmp = undefined;
-      if (previous !== undefined) fs.closeSync(previous.fd);
+      if (previous?.fd !== undefined) fs.closeSync(previous.fd);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       this.onFailure(
         `piplock status will not list this runner: cannot write '${e.path ?? file}': ${describeErrno(e.code)}`,
       );
       if (tmp !== undefined) {
-        fs.closeSync(tmp.fd);
+        if (tmp.fd >= 0) fs.closeSync(tmp.fd);
         fs.rmSync(tmp.file, { force: true });
       }
     }
@@ -213,6 +220,7 @@ export class Registration {
     } catch {
       // already gone
     }
+    if (current.fd === undefined) return;
     try {
       fs.closeSync(current.fd);
     } catch {
