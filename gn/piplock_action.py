@@ -225,8 +225,14 @@ def finish(node, child, status_w, done_r):
     import _signal
 
     # The action's parent passes these on to it, as Node does to a child of
-    # its own (Node outlives them meanwhile); ninja's reach the whole group.
+    # its own (Node outlives them meanwhile); but not those sent to the whole
+    # process group (ninja interrupting the action, a terminal's Ctrl-C),
+    # which the action got from the kernel already: the witness tells.
+    witness = Witness()
+
     def forward(sig, _):
+        if witness.saw(sig):
+            return
         try:
             os.kill(child, sig)
         except OSError:
@@ -237,6 +243,7 @@ def finish(node, child, status_w, done_r):
     status = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
     for sig in _FORWARDED:
         _signal.signal(sig, _signal.SIG_IGN)
+    witness.close()
     write_all(status_w, b'%d\n' % (status if status >= 0 else 128 - status))
     os.close(status_w)
     # Node says its status once it has let go of the lock and said all it
@@ -257,6 +264,79 @@ def finish(node, child, status_w, done_r):
         os.kill(os.getpid(), -status)
         status = 128 - status
     os._exit(status)  # pylint: disable=protected-access
+
+
+class Witness:
+    """A process in the launcher's process group that blocks the signals the
+    launcher passes on, so that one sent to the whole group stays pending in
+    it, where /proc/PID/status shows it (Linux; elsewhere there is none, and
+    every signal is passed on). It reads a pipe from the launcher and ends at
+    its end, so it goes with the launcher however the launcher ends."""
+
+    def __init__(self):
+        self.pid = None
+        self.pipe = None
+        self.start()
+
+    def start(self):
+        # pylint: disable=import-outside-toplevel
+        import _signal
+
+        if not _FORWARDED or not os.path.exists('/proc/self/status'):
+            return
+        r, w = os.pipe()
+        # Blocked from the fork on: the witness never runs a handler.
+        old = _signal.pthread_sigmask(_signal.SIG_BLOCK, _FORWARDED)
+        try:
+            pid = os.fork()
+        except OSError:
+            pid = None
+        if pid == 0:
+            try:
+                os.close(w)
+                null = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(null, fd)
+                # Nothing of the launcher's stays open in it: not Node's pipes.
+                os.closerange(3, r)
+                os.closerange(r + 1, 1 << 16)
+                while os.read(r, 1):
+                    pass
+            finally:
+                os._exit(0)  # pylint: disable=protected-access
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, old)
+        os.close(r)
+        if pid is None:
+            os.close(w)
+            return
+        self.pid, self.pipe = pid, w
+
+    def saw(self, sig):
+        """Whether the witness got sig too, since it was last asked; then a
+        new witness takes its place, since a blocked signal stays pending."""
+        if self.pid is None:
+            return False
+        try:
+            with open('/proc/%d/status' % self.pid, 'rb') as f:
+                text = f.read()
+        except OSError:
+            return False
+        pending = 0
+        for line in text.split(b'\n'):
+            if line.startswith((b'ShdPnd:', b'SigPnd:')):
+                pending |= int(line.split()[1], 16)
+        if not pending & (1 << (sig - 1)):
+            return False
+        self.close()
+        self.start()
+        return True
+
+    def close(self):
+        if self.pid is None:
+            return
+        os.close(self.pipe)
+        os.waitpid(self.pid, 0)
+        self.pid = self.pipe = None
 
 
 def write_all(fd, data):

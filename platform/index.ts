@@ -34,5 +34,6 @@ export type {
   LockMode,
   Platform,
   ReleaseWaiter,
+  SignalWitness,
   SpawnPlan,
 } from './types';

@@ -7,8 +7,8 @@ import fs = require('node:fs');
 import path = require('node:path');
 import { walkUp } from './ancestry';
 import { loadKoffi } from './koffi';
-import { posixPlatform } from './posix';
-import type { KernelLockHolder, Platform, SpawnPlan } from './types';
+import { posixPlatform, PosixReleaseWaiter } from './posix';
+import type { KernelLockHolder, Platform, SignalWitness, SpawnPlan } from './types';
 
 /** The fields of /proc/PID/stat after the command name, which may itself hold spaces and parentheses. */
 function statFields(pid: number): string[] | undefined {
@@ -34,9 +34,48 @@ function ownProcessTable(): boolean {
   return own;
 }
 
-/** The start time in clock ticks since boot (field 22). */
+/**
+ * The start time in clock ticks since boot (field 22). A zombie (state Z or X: ended, not yet reaped) has let go
+ * of every lock: 'exited', which no living process records.
+ */
 function startTag(pid: number): string | undefined {
-  return ownProcessTable() ? statFields(pid)?.[19] : undefined;
+  if (!ownProcessTable()) return undefined;
+  const f = statFields(pid);
+  if (f === undefined) return undefined;
+  return f[0] === 'Z' || f[0] === 'X' ? 'exited' : f[19];
+}
+
+/** The inode number of a PID namespace link (`pid:[4026531836]`), or undefined. */
+function namespaceOf(link: string): string | undefined {
+  try {
+    return /^pid:\[(\d+)\]$/.exec(fs.readlinkSync(link))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+let ownNamespace: { ns: string | undefined } | undefined;
+
+/** This process's PID namespace: /proc/self/ns/pid names the process's own, whoever's /proc this is. */
+function pidNamespace(): string | undefined {
+  ownNamespace ??= { ns: namespaceOf('/proc/self/ns/pid') };
+  return ownNamespace.ns;
+}
+
+/** The PID namespace of process `pid` and its PID there (the last of NSpid), where it is not this process's. */
+function innerPid(pid: number): { ns: string; pid: number } | undefined {
+  const ns = namespaceOf(`/proc/${pid}/ns/pid`);
+  if (ns === undefined || ns === pidNamespace()) return undefined;
+  try {
+    const nspid = /^NSpid:\s*(.*)$/m
+      .exec(fs.readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1]
+      ?.trim()
+      .split(/\s+/);
+    const inner = Number(nspid?.[nspid.length - 1]);
+    return Number.isInteger(inner) && inner > 0 ? { ns, pid: inner } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 let memfd: ((name: string, flags: number) => number) | undefined;
@@ -54,6 +93,24 @@ function memoryFile(name: string): number | undefined {
   } catch {
     return undefined; // no koffi, no memfd_create (kernels before 3.17): a file in $TMPDIR does the job
   }
+}
+
+/** /proc/self/cmdline or /proc/self/environ, split at its NULs. */
+function startBytes(what: 'argv' | 'environ'): Buffer[] | undefined {
+  let all: Buffer;
+  try {
+    all = fs.readFileSync(what === 'argv' ? '/proc/self/cmdline' : '/proc/self/environ');
+  } catch {
+    return undefined;
+  }
+  const out: Buffer[] = [];
+  for (let start = 0; start < all.length;) {
+    const end = all.indexOf(0, start);
+    const stop = end < 0 ? all.length : end;
+    out.push(all.subarray(start, stop));
+    start = stop + 1;
+  }
+  return out;
 }
 
 /** State T (stopped) or t (stopped by a tracer): field 3. */
@@ -80,11 +137,16 @@ function ancestors(): number[] {
 /** The flock holders of `file` as /proc/locks lists them: any program (flock(1), the reference runner, piplock). */
 function kernelLockHolders(file: string): KernelLockHolder[] {
   let text: string;
-  let ino: bigint;
+  let id: string;
   // Another namespace's /proc/locks names processes by PIDs that mean nothing here.
   if (!ownProcessTable()) return [];
   try {
-    ino = fs.statSync(file, { bigint: true }).ino;
+    const st = fs.statSync(file, { bigint: true });
+    // The kernel prints the device as MAJOR:MINOR in hex (at least two digits each), then the inode: the inode
+    // alone would also match a file of that number on another file system.
+    const major = ((st.dev >> 8n) & 0xfffn) | ((st.dev >> 32n) & ~0xfffn);
+    const minor = (st.dev & 0xffn) | ((st.dev >> 12n) & ~0xffn);
+    id = `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}:${st.ino}`;
     text = fs.readFileSync('/proc/locks', 'latin1');
   } catch {
     return [];
@@ -93,9 +155,7 @@ function kernelLockHolders(file: string): KernelLockHolder[] {
   for (const line of text.split('\n')) {
     // "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"; blocked waiters have "->" after the number
     const f = line.trim().split(/\s+/);
-    if (f[1] !== 'FLOCK' || f[2] === '->') continue;
-    const devIno = f[5]?.split(':');
-    if (devIno === undefined || devIno.length !== 3 || BigInt(devIno[2]!) !== ino) continue;
+    if (f[1] !== 'FLOCK' || f[2] === '->' || f[5]?.toLowerCase() !== id) continue;
     const pid = Number(f[4]);
     let command: string[] = [];
     try {
@@ -106,7 +166,8 @@ function kernelLockHolders(file: string): KernelLockHolder[] {
     } catch {
       // gone meanwhile
     }
-    out.push({ pid, mode: f[3] === 'WRITE' ? 'exclusive' : 'shared', command });
+    const inner = innerPid(pid);
+    out.push({ pid, mode: f[3] === 'WRITE' ? 'exclusive' : 'shared', command, ...(inner ? { inner } : {}) });
   }
   return out;
 }
@@ -281,17 +342,122 @@ function spawnPlan(command: string, args: readonly string[], options: SpawnOptio
   return { command: wrapper!, args: [...rest, command, ...args], spawned: () => {} };
 }
 
+/*
+ * One Ctrl-C, once. A terminal's Ctrl-C, and ninja interrupting an action, signal the whole process group: the
+ * runner, and its command with it. A runner that passed the signal on as well would give the command a second one
+ * (which interrupted pip's rollback); one that never passed it on would leave a command running whose runner alone
+ * was signalled (`kill -INT <runner>`, `docker stop`). Node tells a signal handler neither the sender nor whether the
+ * group was meant, and by the time the handler runs the command has taken its own copy. So the runner keeps a
+ * witness in its process group: `env --block-signal=... cat`, which blocks the signals the runner passes on, so that
+ * one sent to the group stays pending in it, where /proc/<pid>/status shows it (ShdPnd). cat reads the runner's
+ * pipe and ends at its end, so the witness goes with the runner however the runner ends. One spawn (about 1 ms of
+ * the runner's CPU) after the command's, off the hand-off path. Without env's --block-signal (coreutils before
+ * 8.31, busybox) the witness ends at once and sees nothing: the runner passes every signal on, as before.
+ */
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 };
+
+class BlockedSignalWitness implements SignalWitness {
+  private child: import('node:child_process').ChildProcess | undefined;
+  /** The signal that ended a witness before it had blocked the signals: it saw that one, too. */
+  private endedBy: NodeJS.Signals | undefined;
+
+  constructor(
+    private readonly env: string,
+    private readonly signals: readonly NodeJS.Signals[],
+  ) {
+    this.start();
+  }
+
+  private start(): void {
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
+    const names = this.signals.map((s) => s.slice(3)).join(',');
+    try {
+      const child = spawn(this.env, [`--block-signal=${names}`, 'cat'], { stdio: ['pipe', 'ignore', 'ignore'] });
+      child.once('error', () => {}); // no env: the witness sees nothing, and every signal is passed on
+      child.once('exit', (_code, signal) => {
+        if (this.child === child && signal !== null) this.endedBy = signal;
+      });
+      child.stdin?.on('error', () => {});
+      child.unref();
+      this.child = child;
+    } catch {
+      this.child = undefined; // EAGAIN, EMFILE: as without a witness
+    }
+  }
+
+  /** The witness's pending signals (shared and its own), or undefined where they cannot be read. */
+  private pending(): bigint | undefined {
+    const pid = this.child?.pid;
+    if (pid === undefined || pid <= 0) return undefined;
+    let text: string;
+    try {
+      text = fs.readFileSync(`/proc/${pid}/status`, 'latin1');
+    } catch {
+      return undefined;
+    }
+    if (/^State:\s*[ZX]/m.test(text)) return undefined; // ended: env without --block-signal
+    const shared = /^ShdPnd:\s*([0-9a-f]+)$/m.exec(text)?.[1];
+    const own = /^SigPnd:\s*([0-9a-f]+)$/m.exec(text)?.[1];
+    if (shared === undefined || own === undefined) return undefined;
+    return BigInt(`0x${shared}`) | BigInt(`0x${own}`);
+  }
+
+  saw(sig: NodeJS.Signals): boolean | undefined {
+    const n = SIGNAL_NUMBERS[sig];
+    if (n === undefined) return undefined;
+    if (this.endedBy === sig) {
+      this.renew();
+      return true;
+    }
+    const bits = this.pending();
+    if (bits === undefined) return undefined;
+    if ((bits & (1n << BigInt(n - 1))) === 0n) return false;
+    // A blocked signal stays pending: this witness can see it only once. A new one for the next.
+    this.renew();
+    return true;
+  }
+
+  private renew(): void {
+    this.close();
+    this.endedBy = undefined;
+    this.start();
+  }
+
+  close(): void {
+    const child = this.child;
+    this.child = undefined;
+    if (child === undefined) return;
+    child.stdin?.destroy();
+    // Never without a PID: a spawn refused after its handle was made (EMFILE) has PID 0, and Node's kill() would
+    // then signal the runner's whole process group.
+    if (child.pid !== undefined && child.pid > 0) child.kill('SIGKILL');
+  }
+}
+
+let envPath: { file: string | undefined } | undefined;
+
+function signalWitness(signals: readonly NodeJS.Signals[]): SignalWitness | undefined {
+  envPath ??= { file: findExecutable('env', process.env.PATH) };
+  if (envPath.file === undefined || signals.some((s) => SIGNAL_NUMBERS[s] === undefined)) return undefined;
+  return new BlockedSignalWitness(envPath.file, signals);
+}
+
 export const linux: Platform = {
   ...posixPlatform('linux', 'libc.so.6'),
   ownProcessTable,
+  pidNamespace,
+  startBytes,
   stopped,
   memoryFile,
   startTag,
   ancestors,
   kernelLockHolders,
+  listenForRelease: (lockfile) =>
+    new PosixReleaseWaiter(lockfile, 'inotify limits them (fs.inotify.max_user_instances, max_user_watches)'),
   prepareSpawn(command, options) {
     prepareSpawn();
     if (command !== undefined) wrapping(command, options ?? {});
   },
   spawnPlan,
+  signalWitness,
 };

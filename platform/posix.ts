@@ -180,31 +180,61 @@ function releaseFile(lockfile: string): string {
 /**
  * Releasers set the times of `<lockfile>.d/release`, and waiters watch it
  * with fs.watch (inotify on Linux, kqueue on macOS), which costs no thread
- * while waiting. The file stays empty.
+ * while waiting. The file stays empty. A watch that cannot be set up (no
+ * inotify instance or watch left at a high -j, a read-only directory), or that
+ * went deaf (the file deleted with its directory, which a clean step may
+ * remove and a runner make again), is set up again at the next wait; meanwhile
+ * `unheard` says why, and the caller polls.
  */
-class PosixReleaseWaiter implements ReleaseWaiter {
+export class PosixReleaseWaiter implements ReleaseWaiter {
   private watcher: fs.FSWatcher | undefined;
   private pending = false;
   private wake: (() => void) | undefined;
+  private closed = false;
+  unheard: string | undefined;
 
-  constructor(lockfile: string) {
-    const file = releaseFile(lockfile);
+  constructor(
+    private readonly lockfile: string,
+    /** What bounds the watches, for a watch refused for want of them (EMFILE, ENOSPC): Linux's inotify limits. */
+    private readonly limits?: string,
+  ) {
+    this.watch();
+  }
+
+  private watch(): void {
+    const file = releaseFile(this.lockfile);
     try {
       // Never through a symlink: a planted one would have piplock create a file at its target, and watch that.
       const flags = fs.constants.O_CREAT | fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW;
       fs.closeSync(fs.openSync(file, flags, 0o666));
-      this.watcher = fs.watch(file, { persistent: true }, () => {
+      const watcher = fs.watch(file, { persistent: true }, (event) => {
+        // 'rename': the file was deleted or moved away; this watch hears nothing more of the one at the path, and the
+        // next wait watches the file there anew (unheard says so if it cannot).
+        if (event === 'rename') this.unwatch(undefined);
         this.pending = true;
         this.wake?.();
       });
-      this.watcher.on('error', () => this.close());
-    } catch {
-      // no signal (read-only directory, no inotify left): polling alone
-      this.watcher = undefined;
+      watcher.on('error', (err: NodeJS.ErrnoException) => {
+        this.unwatch(`watching '${file}' failed: ${describeErrno(err.code)}`);
+        this.wake?.();
+      });
+      this.watcher = watcher;
+      this.unheard = undefined;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const limited = (code === 'EMFILE' || code === 'ENOSPC') && this.limits !== undefined;
+      this.unwatch(`cannot watch '${file}': ${describeErrno(code)}${limited ? `; ${this.limits}` : ''}`);
     }
   }
 
+  private unwatch(why: string | undefined): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+    this.unheard = why;
+  }
+
   wait(ms: number, abort?: AbortSignal): Promise<boolean> {
+    if (this.watcher === undefined && !this.closed) this.watch();
     if (this.pending) {
       this.pending = false;
       return Promise.resolve(true);
@@ -230,6 +260,7 @@ class PosixReleaseWaiter implements ReleaseWaiter {
   }
 
   close(): void {
+    this.closed = true;
     this.watcher?.close();
     this.watcher = undefined;
     this.wake?.();
@@ -283,6 +314,15 @@ export function posixPlatform(name: string, libc: string): Platform {
     listenForRelease: (lockfile) => new PosixReleaseWaiter(lockfile),
     signalRelease,
     startTag: () => undefined,
+    markAlive: (fd) => flock(libc)(fd, LOCK_EX | LOCK_NB) === undefined,
+    markedAlive(fd) {
+      const code = flock(libc)(fd, LOCK_SH | LOCK_NB);
+      if (code === undefined) {
+        flock(libc)(fd, LOCK_UN);
+        return false;
+      }
+      return isBusy(code) ? true : undefined;
+    },
     ancestors: ancestorsFromPs,
     kernelLockHolders: () => [],
     prepareSpawn: () => {},

@@ -90,6 +90,12 @@ export interface ReleaseWaiter {
    * than `ms`.
    */
   wait(ms: number, abort?: AbortSignal): Promise<boolean>;
+  /**
+   * Why releases cannot be heard at the moment (POSIX: the release file cannot be watched: no inotify instance or
+   * watch left, a read-only side directory, the directory removed), as one line; undefined while they can. The
+   * waiter then polls on a short schedule (acquire's POLL_UNHEARD_MS) and tries to watch again at each wait.
+   */
+  readonly unheard?: string;
   close(): void;
 }
 
@@ -98,6 +104,11 @@ export interface KernelLockHolder {
   pid: number;
   mode: LockMode;
   command: string[];
+  /**
+   * Where the holder runs in another PID namespace than this process (a container on the same build directory):
+   * that namespace and the holder's PID there, as its own registry entry names it.
+   */
+  inner?: { ns: string; pid: number };
 }
 
 /**
@@ -113,6 +124,17 @@ export type SpawnPlan =
       spawned(): void;
     }
   | { refused: string };
+
+/** See SpawnPlatform.signalWitness. */
+export interface SignalWitness {
+  /**
+   * Whether the witness got `sig` too since it was last asked, so that the group got it; undefined where it cannot
+   * tell. Having seen it, the witness renews itself for the next one.
+   */
+  saw(sig: NodeJS.Signals): boolean | undefined;
+  /** Ends the witness. Idempotent. */
+  close(): void;
+}
 
 /** Locks, the gate and the release signal of one lock file. */
 export interface LockPlatform {
@@ -154,8 +176,26 @@ export interface LockPlatform {
 
 /** Other processes: telling one from a later one with the same PID, and this one's ancestry. */
 export interface ProcessPlatform {
-  /** A token that tells process `pid` apart from a later one with the same PID; undefined where none can be read. */
+  /**
+   * A token that tells process `pid` apart from a later one with the same PID; undefined where none can be read.
+   * For a process that has ended but not yet been reaped (a zombie, which holds no lock any more), a token that
+   * matches no recorded one.
+   */
   startTag(pid: number): string | undefined;
+  /**
+   * This process's PID namespace (Linux: the inode number of /proc/self/ns/pid), so that registry entries of
+   * runners in other namespaces (containers sharing a build directory) are told apart; absent or undefined where
+   * the OS has none.
+   */
+  pidNamespace?(): string | undefined;
+  /**
+   * A life mark that needs no PID: `markAlive(fd)` takes an exclusive lock (flock) on an open file of this
+   * process's own, which the kernel drops when the process ends, however it ends; `markedAlive(fd)`, on another
+   * descriptor of that file, says whether a process still holds it (undefined where that cannot be told). Readers
+   * in any PID namespace can tell, and neither a reused PID nor a zombie fools them. POSIX; absent on Windows.
+   */
+  markAlive?(fd: number): boolean;
+  markedAlive?(fd: number): boolean | undefined;
   /**
    * Whether the process table read here (PIDs, parents, start tags, lock holders) is this process's own PID
    * namespace's. Not so on Linux in a PID namespace that shares the host's /proc (`unshare -p -f` without
@@ -168,6 +208,12 @@ export interface ProcessPlatform {
    * $TMPDIR and leaves nothing behind. Undefined where the OS has none, or it cannot be made.
    */
   memoryFile?(name: string): number | undefined;
+  /**
+   * This process's arguments and environment as the bytes it was started with (Linux: /proc/self/cmdline and
+   * /proc/self/environ), to tell which of them Node decoded with U+FFFD for bytes that are not UTF-8; absent or
+   * undefined where the OS does not give them.
+   */
+  startBytes?(what: 'argv' | 'environ'): Buffer[] | undefined;
   /** Whether process `pid` is stopped (SIGSTOP, Ctrl-Z, a debugger); absent or undefined where that cannot be read. */
   stopped?(pid: number): boolean | undefined;
   /** The PIDs of this process's parent, its parent, and so on up, as far as they can be read. */
@@ -188,6 +234,12 @@ export interface SpawnPlatform {
   spawnPlan(command: string, args: readonly string[], options: SpawnOptions): SpawnPlan;
   /** Signals the runner passes on to its command while it runs. */
   readonly forwardSignals: readonly NodeJS.Signals[];
+  /**
+   * A witness of the signals sent to this process's whole process group (a terminal's Ctrl-C, ninja interrupting
+   * an action, `kill -- -PGID`), which the command, a member of that group, gets from the kernel by itself: the
+   * runner passes on only those the witness did not see. Absent, or undefined, where none can be made.
+   */
+  signalWitness?(signals: readonly NodeJS.Signals[]): SignalWitness | undefined;
   /**
    * Signals the runner only outlives while its command runs: on Windows a
    * console Ctrl-C or Ctrl-Break already reaches every process on the

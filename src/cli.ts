@@ -3,7 +3,8 @@ import './compile-cache';
 import fs = require('node:fs');
 import type { Command } from 'commander';
 import { notADuration, parseDuration } from './base/duration';
-import { FAILURE_STATUS, USAGE_STATUS } from './base/errors';
+import { CANNOT_EXECUTE_STATUS, FAILURE_STATUS, osErrorLine, USAGE_STATUS } from './base/errors';
+import { argumentNotUtf8, environmentNotUtf8 } from './runner/not-utf8';
 import { LOG_LEVELS } from './base/log';
 import type { RunOptions } from './commands/run';
 
@@ -300,13 +301,21 @@ executed; 127 when it is not found.`,
   return program;
 }
 
+/** A command is started only with the environment as it is: one that Node cannot pass on unchanged is refused. */
+function refuseEnvironmentNotUtf8(): void {
+  const why = environmentNotUtf8();
+  if (why !== undefined) fail(why, CANNOT_EXECUTE_STATUS);
+}
+
 // Each subcommand's module exports execute(), which returns the exit status; only this file exits.
 async function startRun(command: string[], options: RunOptions): Promise<void> {
+  refuseEnvironmentNotUtf8();
   const { execute } = require('./commands/run') as typeof import('./commands/run');
   process.exit(await execute({ command, options }));
 }
 
 async function startPythonRunner(args: string[]): Promise<void> {
+  refuseEnvironmentNotUtf8();
   const { execute } = require('./commands/python-runner') as typeof import('./commands/python-runner');
   process.exit(await execute(args));
 }
@@ -360,6 +369,9 @@ export async function main(): Promise<void> {
     fs.writeSync(1, diagnostics());
     process.exit(0);
   }
+  // An argument Node decoded with U+FFFD would reach the command, or name a lock file, as other bytes.
+  const notUtf8 = argumentNotUtf8();
+  if (notUtf8 !== undefined) fail(notUtf8, USAGE_STATUS);
   if (argv[0] === 'help') help(argv[1]);
   const typo = misspeltCommand(argv);
   if (typo !== undefined) fail(typo, USAGE_STATUS);
@@ -371,7 +383,7 @@ export async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof (require('commander') as typeof import('commander')).CommanderError)
       process.exit(err.exitCode === 0 ? 0 : USAGE_STATUS);
-    fail(err instanceof Error ? err.message : String(err), FAILURE_STATUS);
+    fail(osErrorLine(err) ?? (err instanceof Error ? err.message : String(err)), FAILURE_STATUS);
   }
 }
 

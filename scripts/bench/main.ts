@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [-- --only cost,handoff,saturation,throughput,eventlog,build,memory]
+ * npm run bench [-- --quick] [-- --only cost,handoff,saturation,starvation,throughput,eventlog,build,memory]
  *                 [-- --baseline DIR] [-- --runs N] [-- --rounds N]
  *
  * --baseline DIR: a built copy of piplock (an older commit, after npm ci)
@@ -27,7 +27,7 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'bin', 'piplock.js');
 const REFERENCE_LOCK = path.join(ROOT, 'scripts', 'reference-lock.py');
 const HOLDER = path.join(__dirname, 'holder.js');
-const SECTIONS = ['cost', 'handoff', 'saturation', 'throughput', 'eventlog', 'build', 'memory'] as const;
+const SECTIONS = ['cost', 'handoff', 'saturation', 'starvation', 'throughput', 'eventlog', 'build', 'memory'] as const;
 
 /** The command line, checked: an unknown option, section or number is one error line, status 2. */
 function options(): { quick: boolean; only: string[]; runs?: number; rounds?: number; baseline?: string } {
@@ -324,6 +324,82 @@ async function saturation(): Promise<void> {
   console.log(table(['runner', 'runs', 'median', 'x longest hold'], rows));
 }
 
+// ---------------------------------------------------------------- shared requests behind back-to-back writers
+/**
+ * Writer preference's price: two pip loops, each an exclusive runner holding HOLD ms and started again the moment
+ * it ends, with a shared runner asking every EVERY ms. Each shared request's wait is measured until its command
+ * starts; the loops stop after RUN ms, so a request that the writers kept out all along gets in then, and counts
+ * as kept out.
+ */
+async function starvation(): Promise<void> {
+  const HOLD = 2000;
+  const EVERY = QUICK ? 2000 : 5000;
+  const RUN = QUICK ? 20_000 : 60_000;
+  const lockfile = path.join(tmp(), 'pip.lock');
+  const runner = (mode: string, cmd: string[]): string[] => [
+    process.execPath,
+    CLI,
+    '--lockfile',
+    lockfile,
+    '--mode',
+    mode,
+    '--notice-after',
+    '1h',
+    '--',
+    ...cmd,
+  ];
+  let stop = false;
+  let writerHolds = 0;
+  const live = new Set<ChildProcess>();
+  const writer = (): void => {
+    if (stop) return;
+    const argv = runner('exclusive', ['sleep', String(HOLD / 1000)]);
+    const c = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+    live.add(c);
+    c.on('exit', () => {
+      live.delete(c);
+      writerHolds++;
+      writer();
+    });
+  };
+  writer();
+  setTimeout(writer, HOLD / 2);
+  await new Promise((r) => setTimeout(r, HOLD));
+  const began = Date.now();
+  const waits: Array<Promise<{ asked: number; ms: number }>> = [];
+  while (Date.now() - began < RUN - EVERY) {
+    const asked = Date.now();
+    const argv = runner('shared', ['date', '+%s%N']);
+    const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+    waits.push(collect(c).then((out) => ({ asked, ms: Number(BigInt(out.trim()) / 1_000_000n) - asked })));
+    await new Promise((r) => setTimeout(r, EVERY));
+  }
+  await new Promise((r) => setTimeout(r, Math.max(0, RUN - (Date.now() - began))));
+  const stopped = Date.now();
+  stop = true;
+  const got = await Promise.all(waits);
+  for (const c of live) c.kill('SIGKILL');
+  const inside = got.filter((g) => g.asked + g.ms < stopped).map((g) => g.ms);
+  const all = got.map((g) => g.ms);
+  results.starvation = {
+    holdMs: HOLD,
+    everyMs: EVERY,
+    runMs: RUN,
+    writerHolds,
+    waitsMs: all,
+    inWhileWritersRan: inside.length,
+  };
+  console.log(
+    `\n### Shared requests behind two back-to-back exclusive loops (${HOLD / 1000} s holds), one every ${EVERY / 1000} s for ${RUN / 1000} s (ms until the command starts)\n`,
+  );
+  console.log(
+    table(
+      ['requests', 'in while the writers ran', 'writer holds', 'p50', 'max'],
+      [[String(all.length), String(inside.length), String(writerHolds), f1(median(all)), f1(Math.max(...all))]],
+    ),
+  );
+}
+
 // ---------------------------------------------------------------- in-process throughput
 async function throughput(): Promise<void> {
   const { tryAcquire, acquire } = require(
@@ -458,6 +534,7 @@ async function main(): Promise<void> {
   if (only.includes('throughput')) await throughput();
   if (only.includes('handoff')) await handoff();
   if (only.includes('saturation')) await saturation();
+  if (only.includes('starvation')) await starvation();
   if (only.includes('eventlog')) {
     const r = eventLogCost(CLI, QUICK ? 500 : 2000, QUICK ? 11 : 31);
     results.eventLog = r;

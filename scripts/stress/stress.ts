@@ -21,8 +21,8 @@
  *              outlives its ancestor (only piplock runners take part then)
  *   namespace  'cli-ns' participants: runners in a PID namespace of their own
  *              (unshare -p -f --mount-proc; Linux, where allowed) on the same
- *              build directory. Not with delete or nested: the registry cannot
- *              tell live runners of another PID namespace yet (issue 18 item 14)
+ *              build directory; with delete or nested as well, the registry
+ *              must tell live runners of the other namespaces from dead ones
  *
  * --no-lock is the harness's own switch to check the checker: every
  * participant gets a lock file of its own, so nothing excludes anything and
@@ -39,6 +39,7 @@ import { acquire } from '../../src/lock/acquire';
 import { sideDir } from '../../platform/paths';
 import { lockStatus } from '../../src/runner/holders';
 import type { StatusEntry } from '../../src/runner/holders';
+import { isEntryFileName } from '../../src/runner/registry';
 
 const IS_WINDOWS = process.platform === 'win32';
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -164,10 +165,6 @@ function namespacesAllowed(): boolean {
 export function kindsFor(opts: Pick<StressOptions, 'kinds' | 'faults'>): Kind[] {
   let kinds = opts.kinds ?? availableKinds();
   if (opts.faults.includes('nested') && !kinds.includes('cli-nested')) kinds = [...kinds, 'cli-nested'];
-  if (opts.faults.includes('namespace') && (opts.faults.includes('delete') || opts.faults.includes('nested')))
-    throw new Error(
-      '--faults namespace goes with neither delete nor nested: the registry cannot judge runners of another PID namespace',
-    );
   if (opts.faults.includes('namespace') && !kinds.includes('cli-ns')) {
     if (!namespacesAllowed()) throw new Error('--faults namespace: unshare -p -f --mount-proc is not allowed here');
     kinds = [...kinds, 'cli-ns'];
@@ -536,7 +533,7 @@ c.on('exit',()=>process.exit(0));`;
   let statusAfter: StatusEntry[] = [];
   if (!opts.noLock) {
     try {
-      leftEntries = fs.readdirSync(sideDir(lockfile)).filter((n) => /^\d+\.json$/.test(n)).length;
+      leftEntries = fs.readdirSync(sideDir(lockfile)).filter((n) => isEntryFileName(n)).length;
     } catch {
       // no registry directory: nobody ever waited or held through the CLI
     }

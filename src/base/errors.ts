@@ -7,6 +7,8 @@
 import type { LockMode } from '../../platform/types';
 import { formatDuration } from './duration';
 
+import { describeErrno } from '../../platform/errors';
+
 export { DirectoryError, LockError } from '../../platform/errors';
 export type { LockErrorReason } from '../../platform/errors';
 
@@ -60,4 +62,22 @@ export class ExpressionError extends Error {
     super(message);
     this.name = 'ExpressionError';
   }
+}
+
+/**
+ * The one line for an error of the OS that reached the command line without a message of piplock's own, instead of
+ * Node's text (`ENOENT: no such file or directory, uv_cwd`): what could not be done, and why. Undefined for any
+ * other error.
+ */
+export function osErrorLine(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const { code, syscall, path } = err as NodeJS.ErrnoException;
+  if (typeof code !== 'string' || typeof syscall !== 'string') return undefined;
+  const why = describeErrno(code);
+  // process.cwd(), which every relative path needs.
+  if (syscall === 'uv_cwd')
+    return `cannot resolve a relative path: ${code === 'ENOENT' ? 'the working directory was deleted (ENOENT)' : `the working directory cannot be read: ${why}`}`;
+  // Every output of piplock's own is a writeSync to standard output; one to standard error could not be reported.
+  if (syscall === 'write' && path === undefined) return `cannot write to standard output: ${why}`;
+  return `${syscall}${path === undefined ? '' : ` '${path}'`}: ${why}`;
 }

@@ -1,21 +1,21 @@
 import fs = require('node:fs');
 import { formatDuration } from '../base/duration';
 import { quoteCommand } from '../base/quote';
-import { lockStatus } from '../runner/holders';
+import { lockStatus, pidText, sameRunner } from '../runner/holders';
 import type { StatusEntry } from '../runner/holders';
 
 /** Who a waiter waits for: the holders its mode conflicts with, else the exclusive request ahead of it at the gate. */
 export function waitsFor(waiter: StatusEntry, entries: readonly StatusEntry[]): StatusEntry[] {
-  const holders = entries.filter((e) => e.state === 'holding' && e.pid !== waiter.pid);
+  const holders = entries.filter((e) => e.state === 'holding' && !sameRunner(e, waiter));
   const blocking = waiter.mode === 'exclusive' ? holders : holders.filter((h) => h.mode === 'exclusive');
   if (blocking.length > 0) return blocking;
   if (waiter.mode === 'shared')
-    return entries.filter((e) => e.state === 'waiting' && e.mode === 'exclusive' && e.pid !== waiter.pid);
+    return entries.filter((e) => e.state === 'waiting' && e.mode === 'exclusive' && !sameRunner(e, waiter));
   return [];
 }
 
 function name(e: StatusEntry): string {
-  return e.label ?? `PID ${e.pid}`;
+  return e.label ?? pidText(e);
 }
 
 /** One view of the lock: holders, then waiters with how long they have waited and for whom. */
@@ -30,7 +30,8 @@ export function snapshot(lockfile: string, now = Date.now()): string {
       e.state === 'waiting'
         ? `${waitsFor(e, entries).map(name).join(', ') || 'a holder piplock does not know'}`
         : quoteCommand(e.command) + (e.registered ? '' : '  (not a piplock runner)');
-    rows.push([e.state, e.mode, age, String(e.pid), e.label ?? '-', last]);
+    const pid = e.namespace === undefined ? String(e.pid) : `${e.pid}@${e.namespace}`;
+    rows.push([e.state, e.mode, age, pid, e.label ?? '-', last]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));

@@ -68,7 +68,7 @@ export async function execute({ lockfile, json, watchMs }: StatusInput): Promise
   for (const e of entries) {
     const cmd = quoteCommand(e.command) + (e.registered ? '' : '  (not a piplock runner)');
     rows.push([
-      String(e.pid),
+      e.namespace === undefined ? String(e.pid) : `${e.pid} (PID namespace ${e.namespace})`,
       e.mode,
       e.stopped ? `${e.state} (stopped)` : e.state,
       e.since === undefined ? '?' : formatDuration(now - e.since),

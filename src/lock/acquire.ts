@@ -8,6 +8,12 @@ import type { WarningKind } from './request';
 
 export type { WarningKind } from './request';
 
+/**
+ * How often a waiter tries, at most, when it cannot hear releases (no inotify left, say): the hand-off then takes up
+ * to this long instead of the growing backoff (586 ms after a few seconds of waiting), for a try per waiter this often.
+ */
+export const POLL_UNHEARD_MS = 100;
+
 /** The reference runner's limits: 50 ms x attempt between tries, 30 minutes in all. */
 export const DEFAULT_TIMEOUT_MS = 30 * 60 * 1000;
 export const DEFAULT_BACKOFF_STEP_MS = 50;
@@ -127,6 +133,7 @@ export async function acquireWith(path: string, options: AcquireOptions, adopted
   let transientSince: number | undefined;
   let quickRetries = 0;
   let quickSince: number | undefined;
+  let unheardWarned = false;
   try {
     for (let attempt = 1; ;) {
       signal?.throwIfAborted();
@@ -158,7 +165,17 @@ export async function acquireWith(path: string, options: AcquireOptions, adopted
       }
       options.onBusy?.(attempt, waited);
       if (remaining <= 0) throw new LockTimeoutError(path, mode, waited);
-      await pause(waiter, Math.min(step * attempt, remaining), signal);
+      // A release that cannot be heard is found by polling, at a short interval rather than the growing one.
+      const unheard = waiter?.unheard;
+      if (unheard !== undefined && !unheardWarned) {
+        unheardWarned = true;
+        options.onWarning?.(
+          `the release signal cannot be heard (${unheard}): polling every ${POLL_UNHEARD_MS} ms`,
+          'release-signal',
+        );
+      }
+      const interval = unheard === undefined ? step * attempt : Math.min(step * attempt, POLL_UNHEARD_MS);
+      await pause(waiter, Math.min(interval, remaining), signal);
       attempt++;
     }
   } finally {

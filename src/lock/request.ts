@@ -9,7 +9,7 @@ import { Lock } from './lock';
  * text: the files beside the lock (a place where they cannot be written), or
  * the gate itself (abandoned, or with less reach than it should have).
  */
-export type WarningKind = 'side-files' | 'gate' | 'gate-stalled';
+export type WarningKind = 'side-files' | 'gate' | 'gate-stalled' | 'release-signal';
 
 /**
  * How long the gate may stay busy while the lock itself is free before requests go ahead without it. A waiting

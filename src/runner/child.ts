@@ -11,6 +11,9 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
   return n === undefined ? 1 : 128 + n;
 }
 
+/** How long after a signal the runner looks again whether its process group got it too, before passing it on. */
+const GROUP_SIGNAL_GRACE_MS = 10;
+
 /**
  * Runs the command with inherited stdio and resolves with its exit status once
  * it has exited, passing on the signals the runner receives meanwhile. The
@@ -40,13 +43,36 @@ export function spawnCommand(command: string, args: readonly string[], options: 
     } finally {
       plan.spawned();
     }
-    const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
+    // A signal sent to the runner's whole process group (Ctrl-C, ninja) reached the command too: passing it on would
+    // make two. The witness, a member of the group, tells those apart from signals to the runner alone.
+    const witness =
+      platform.forwardSignals.length > 0 && !options.detached
+        ? platform.signalWitness?.(platform.forwardSignals)
+        : undefined;
+    const timers = new Set<NodeJS.Timeout>();
+    // Never without a PID: a spawn refused after its handle was made (EMFILE, reported a tick later) has PID 0, and
+    // Node's kill() would then signal the runner's whole process group.
+    const pass = (sig: NodeJS.Signals): void => void (child.pid !== undefined && child.pid > 0 && child.kill(sig));
+    const forward = (sig: NodeJS.Signals): void => {
+      const saw = witness?.saw(sig);
+      if (saw === true) return;
+      if (saw === undefined) return pass(sig);
+      // Not yet: a sender that signals a group's processes one by one (systemd's stop) may not have reached the
+      // witness when the runner's handler runs. One look more, a moment later.
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        if (witness?.saw(sig) !== true) pass(sig);
+      }, GROUP_SIGNAL_GRACE_MS);
+      timers.add(timer);
+    };
     const outlive = (): void => {};
     for (const sig of platform.forwardSignals) process.on(sig, forward);
     for (const sig of platform.outliveSignals) process.on(sig, outlive);
     const done = (): void => {
       for (const sig of platform.forwardSignals) process.off(sig, forward);
       for (const sig of platform.outliveSignals) process.off(sig, outlive);
+      for (const timer of timers) clearTimeout(timer);
+      witness?.close();
     };
     child.once('error', (err: NodeJS.ErrnoException) => {
       done();

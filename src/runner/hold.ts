@@ -15,7 +15,7 @@ import { processAlive } from './process-identity';
 import { appendEvent, eventLogEnabled } from './event-log';
 import type { EventHolder, EventRecord } from './event-log';
 import { DEFAULT_NOTICE_AFTER_MS, startNotices } from './notices';
-import { holdersBeside, Registration } from './registry';
+import { holdersBeside, inOwnNamespace, Registration } from './registry';
 import { WATCH_INTERVAL_MS, watchLockFile } from './watch';
 
 export interface HoldOptions {
@@ -132,7 +132,7 @@ export async function holdWhile(
           signal: interrupt?.signal ?? signalled.signal,
           timeoutMs: o.timeoutMs === undefined ? undefined : Math.max(0, timeoutMs - (monotonicMs() - begun)),
           onWarning: (message, kind) => {
-            if (kind === 'side-files') sideFilesWarning(message);
+            if (kind === 'side-files' || kind === 'release-signal') sideFilesWarning(message);
             else if (kind === 'gate-stalled') log.warn(`${message}; ${describeGateHolder(lockfile)}`, { lockfile });
             else log.warn(message, { lockfile });
           },
@@ -263,7 +263,10 @@ function holdersNow(lockfile: string): EventHolder[] {
   try {
     // The exclusive ones first: a shared waiter waits for them, and they are the ones to name.
     return lockStatus(lockfile)
-      .filter((e) => e.pid !== process.pid && (e.state === 'holding' || e.mode === 'exclusive'))
+      .filter(
+        (e) =>
+          !(e.pid === process.pid && e.namespace === undefined) && (e.state === 'holding' || e.mode === 'exclusive'),
+      )
       .sort((a, b) => (a.mode === b.mode ? 0 : a.mode === 'exclusive' ? -1 : 1))
       .map(({ pid, mode, label, command, registered }) => ({
         pid,
@@ -377,7 +380,12 @@ async function waitForHoldersBeside(
     }
   };
   try {
-    const who = beside.map((e) => `PID ${e.pid} (${e.mode}) ${e.inherited ? INHERITED : EARLIER}`).join(', ');
+    const who = beside
+      .map(
+        (e) =>
+          `PID ${e.pid}${inOwnNamespace(e) ? '' : ` of PID namespace ${e.ns}`} (${e.mode}) ${e.inherited ? INHERITED : EARLIER}`,
+      )
+      .join(', ');
     log.warn(`locked '${lockfile}', but ${who}; waiting for ${beside.length === 1 ? 'it' : 'them'} to finish`, {
       lockfile,
     });

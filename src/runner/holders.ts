@@ -3,7 +3,8 @@ import { describeErrno, LockError, platform } from '../../platform';
 import type { LockMode } from '../../platform';
 import { formatDuration } from '../base/duration';
 import { quoteCommand } from '../base/quote';
-import { readRegistry } from './registry';
+import { inOwnNamespace, isThisProcess, readRegistry } from './registry';
+import type { RegistryEntry } from './registry';
 
 /** A holder or waiter as `piplock status` shows it. */
 export interface StatusEntry {
@@ -19,16 +20,23 @@ export interface StatusEntry {
   label?: string;
   /** Stopped (SIGSTOP, Ctrl-Z, a debugger): it will not move until continued. Absent where not stopped or unknown. */
   stopped?: boolean;
+  /** The PID namespace of a runner in another one than this process (a container on the same build directory), whose PID it is. */
+  namespace?: string;
 }
 
-/** " (stopped)" for a stopped process, where the OS tells. */
-function stoppedMark(pid: number): string {
-  return platform.stopped?.(pid) ? ' (stopped)' : '';
+/** " (stopped)" for a stopped process, where the OS tells; never for another namespace's PID, which is another process here. */
+function stoppedMark(e: { pid: number; ns?: string }): string {
+  return inOwnNamespace(e) && platform.stopped?.(e.pid) ? ' (stopped)' : '';
+}
+
+/** Whether two entries are one process: the same PID in the same PID namespace. */
+export function sameRunner(a: { pid: number; namespace?: string }, b: { pid: number; namespace?: string }): boolean {
+  return a.pid === b.pid && a.namespace === b.namespace;
 }
 
 /** Holders and waiters: the registry, plus (Linux) flock holders piplock did not register. */
 export function lockStatus(lockfile: string): StatusEntry[] {
-  const entries: StatusEntry[] = readRegistry(lockfile).map(({ pid, mode, state, command, since, label }) => ({
+  const entries: StatusEntry[] = readRegistry(lockfile).map(({ pid, mode, state, command, since, label, ns }) => ({
     pid,
     mode,
     state,
@@ -36,25 +44,31 @@ export function lockStatus(lockfile: string): StatusEntry[] {
     since,
     registered: true,
     ...(label !== undefined ? { label } : {}),
+    ...(ns !== undefined && !inOwnNamespace({ ns }) ? { namespace: ns } : {}),
   }));
-  const known = new Set(entries.map((e) => e.pid));
+  const key = (pid: number, ns?: string): string => `${ns ?? ''}/${pid}`;
+  const known = new Set(entries.map((e) => key(e.pid, e.namespace)));
   for (const h of platform.kernelLockHolders(lockfile)) {
-    if (!known.has(h.pid)) entries.push({ ...h, state: 'holding', registered: false });
+    // A runner of another namespace is listed once, by its entry, under the PID it has there.
+    if (known.has(key(h.pid)) || (h.inner !== undefined && known.has(key(h.inner.pid, h.inner.ns)))) continue;
+    entries.push({ pid: h.pid, mode: h.mode, command: h.command, state: 'holding', registered: false });
   }
-  for (const e of entries) if (platform.stopped?.(e.pid)) e.stopped = true;
+  for (const e of entries) if (e.namespace === undefined && platform.stopped?.(e.pid)) e.stopped = true;
   const order = (e: StatusEntry): number => (e.state === 'holding' ? 0 : 1);
   return entries.sort((a, b) => order(a) - order(b) || (a.since ?? 0) - (b.since ?? 0));
 }
 
 /** "PID 123 (shared, 2.0 s: python3 x.py), ..." for the waiting notice. */
 export function describeHolders(lockfile: string): string {
-  const holders = lockStatus(lockfile).filter((e) => e.state === 'holding' && e.pid !== process.pid);
+  const holders = lockStatus(lockfile).filter(
+    (e) => e.state === 'holding' && !(e.pid === process.pid && e.namespace === undefined),
+  );
   if (holders.length === 0) {
     const writer = readRegistry(lockfile).find(
-      (e) => e.state === 'waiting' && e.mode === 'exclusive' && e.pid !== process.pid,
+      (e) => e.state === 'waiting' && e.mode === 'exclusive' && !isThisProcess(e),
     );
     if (writer) {
-      return `an exclusive request is ahead of it: ${who(writer)}${stoppedMark(writer.pid)}: ${quoteCommand(writer.command)}`;
+      return `an exclusive request is ahead of it: ${who(entryWho(writer))}${stoppedMark(writer)}: ${quoteCommand(writer.command)}`;
     }
     return 'held by a process that piplock does not know (flock(1), the reference runner or another tool)';
   }
@@ -70,10 +84,10 @@ export function describeHolders(lockfile: string): string {
 /** Who holds a gate that stays busy over a free lock, where the registry knows: the exclusive waiters, stopped or not. */
 export function describeGateHolder(lockfile: string): string {
   const writers = readRegistry(lockfile).filter(
-    (e) => e.state === 'waiting' && e.mode === 'exclusive' && e.pid !== process.pid,
+    (e) => e.state === 'waiting' && e.mode === 'exclusive' && !isThisProcess(e),
   );
   if (writers.length === 0) return 'its holder is not a registered piplock runner';
-  const shown = writers.map((w) => `PID ${w.pid}${stoppedMark(w.pid)}: ${quoteCommand(w.command)}`);
+  const shown = writers.map((w) => `${pidText(entryWho(w))}${stoppedMark(w)}: ${quoteCommand(w.command)}`);
   return `held by the exclusive request of ${shown.join(', ')}`;
 }
 
@@ -101,9 +115,19 @@ export function lockState(lockfile: string): 'free' | 'held' | 'no lock file' {
   }
 }
 
+/** An entry as `who` names it: its namespace only where it is another one. */
+function entryWho(e: RegistryEntry): { pid: number; label?: string; namespace?: string } {
+  return { pid: e.pid, label: e.label, ...(inOwnNamespace(e) ? {} : { namespace: e.ns }) };
+}
+
+/** "PID 123", or "PID 123 of PID namespace 4026532871" for a runner in another one. */
+export function pidText(e: { pid: number; namespace?: string }): string {
+  return e.namespace === undefined ? `PID ${e.pid}` : `PID ${e.pid} of PID namespace ${e.namespace}`;
+}
+
 /** "PID 123", or "//pkg:gen (PID 123)" for a runner that was given a GN label. */
-function who(e: { pid: number; label?: string }): string {
-  return e.label === undefined ? `PID ${e.pid}` : `${e.label} (PID ${e.pid})`;
+function who(e: { pid: number; label?: string; namespace?: string }): string {
+  return e.label === undefined ? pidText(e) : `${e.label} (${pidText(e)})`;
 }
 
 /** Who holds and who waits for one lock file, for library users (what proper-lockfile's check() and py-filelock's is_locked answer). */

@@ -6,10 +6,15 @@ import { ownStartTag, processAlive } from './process-identity';
 
 /**
  * The registry of holders and waiters: one file per runner,
- * `<lockfile>.d/<pid>.json`, written whole (temporary file, then rename), so
- * that a reader never sees half an entry. A runner removes its entry when it
- * lets go; the entry of a runner that was killed stays until a reader (status,
- * a waiting runner) finds its PID dead and removes it.
+ * `<lockfile>.d/<pid>@<PID namespace>.json` (`<pid>.json` where the OS has no
+ * PID namespaces), written whole (temporary file, then rename), so that a
+ * reader never sees half an entry. A runner removes its entry when it lets go;
+ * the entry of a runner that was killed stays until a reader (status, a
+ * waiting runner) finds the runner gone and removes it. On POSIX the runner
+ * holds an exclusive flock on its entry file while it runs (the life mark),
+ * so that a reader in any PID namespace tells a live runner from a dead one
+ * without its PID; elsewhere, and for entries without the mark, the PID and
+ * its start tag tell, in the reader's own namespace only.
  */
 export interface RegistryEntry {
   pid: number;
@@ -29,6 +34,10 @@ export interface RegistryEntry {
   inherited?: boolean;
   /** The GN label of the action, where the runner was given one. */
   label?: string;
+  /** The runner's PID namespace (Linux), which its PID belongs to. */
+  ns?: string;
+  /** The runner holds an exclusive flock on this file for as long as it runs (POSIX): a reader that can take one knows it is gone. */
+  mark?: true;
 }
 
 /** What a holding entry says about the lock it holds. */
@@ -55,7 +64,36 @@ function recorded(command: readonly string[]): string[] {
   }
   return out;
 }
-const ENTRY_NAME = /^\d+\.json$/;
+const ENTRY_NAME = /^\d+(@\d+)?\.json$/;
+
+/** This process's PID namespace, read once; undefined where the OS has none. */
+function ownNamespace(): string | undefined {
+  return platform.pidNamespace?.();
+}
+
+/** Whether an entry's runner is in this process's PID namespace, where its PID means what it says (no `ns`: written so). */
+export function inOwnNamespace(e: { ns?: string }): boolean {
+  return e.ns === undefined || e.ns === ownNamespace();
+}
+
+/** Whether an entry is this process's own. */
+export function isThisProcess(e: { pid: number; ns?: string }): boolean {
+  return e.pid === process.pid && inOwnNamespace(e);
+}
+
+function entryName(pid: number, ns: string | undefined): string {
+  return ns === undefined ? `${pid}.json` : `${pid}@${ns}.json`;
+}
+
+/** Whether a file name in `<lockfile>.d/` is that of a registry entry (`<pid>.json`, `<pid>@<PID namespace>.json`). */
+export function isEntryFileName(name: string): boolean {
+  return ENTRY_NAME.test(name);
+}
+
+/** The file name of the entry of runner `pid` of this PID namespace, in `<lockfile>.d/`. */
+export function entryFileName(pid: number): string {
+  return entryName(pid, ownNamespace());
+}
 
 /** How long a rename refused by another program's handle on the new file is retried: graceful-fs's bound. */
 const RENAME_RETRY_MS = 1000;
@@ -81,44 +119,31 @@ function renameRetrying(from: string, to: string): void {
   }
 }
 
-function entryFile(lockfile: string, pid: number): string {
-  return sideFile(lockfile, `${pid}.json`);
-}
-
 const NEW_FILE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0);
 
 /**
- * Writes `text` to a new temporary file in `dir` and returns its name. Created new (O_EXCL) and never through a
- * link (O_NOFOLLOW), under a name no one can know in advance, so that a file or symlink planted in the registry is
- * never written through; a name taken meanwhile only means another name. (Not node:crypto: loading it costs every
- * build action milliseconds; O_EXCL does the rest.)
+ * A new temporary file in `dir`, open for writing. Created new (O_EXCL) and never through a link (O_NOFOLLOW),
+ * under a name no one can know in advance, so that a file or symlink planted in the registry is never written
+ * through; a name taken meanwhile only means another name. (Not node:crypto: loading it costs every build action
+ * milliseconds; O_EXCL does the rest.)
  */
-function writeNew(dir: string, text: string): string {
+function createNew(dir: string): { file: string; fd: number } {
   for (let attempt = 0; ; attempt++) {
     const tag = `${process.hrtime.bigint().toString(36)}${Math.random().toString(36).slice(2)}`;
     const file = `${dir}${path.sep}.${process.pid}-${tag}.tmp`;
-    let fd: number;
     try {
-      fd = fs.openSync(file, NEW_FILE, 0o644);
+      return { file, fd: fs.openSync(file, NEW_FILE, 0o644) };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST' && attempt < 10) continue;
       throw err;
     }
-    try {
-      fs.writeSync(fd, text);
-    } catch (err) {
-      fs.closeSync(fd);
-      fs.rmSync(file, { force: true });
-      throw err;
-    }
-    fs.closeSync(fd);
-    return file;
   }
 }
 
 /** This runner's entry. Best effort: a registry that cannot be written never stops the build. */
 export class Registration {
-  private written = false;
+  /** The entry file in place, and where it has a life mark, the descriptor that holds it; undefined while none is written. */
+  private current: { file: string; fd: number | undefined } | undefined;
 
   constructor(
     private readonly lockfile: string,
@@ -130,45 +155,76 @@ export class Registration {
   ) {}
 
   set(state: RegistryEntry['state'], held: HeldBy = {}): void {
-    const entry: RegistryEntry = {
-      pid: process.pid,
-      mode: this.mode,
-      state,
-      command: recorded(this.command),
-      since: Date.now(),
-      start: ownStartTag(),
-      ...held,
-      ...(this.label !== undefined ? { label: this.label } : {}),
-    };
-    const file = entryFile(this.lockfile, process.pid);
+    const ns = ownNamespace();
+    const file = sideFile(this.lockfile, entryName(process.pid, ns));
     const dir = sideDir(this.lockfile);
-    let tmp: string | undefined;
+    let tmp: { file: string; fd: number } | undefined;
     try {
       try {
-        tmp = writeNew(dir, JSON.stringify(entry));
+        tmp = createNew(dir);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         mkdirs(dir);
-        tmp = writeNew(dir, JSON.stringify(entry));
+        tmp = createNew(dir);
       }
-      renameRetrying(tmp, file);
-      this.written = true;
+      // Marked before it is named: an entry in place is never without the mark of its living runner.
+      let marked = false;
+      try {
+        marked = platform.markAlive?.(tmp.fd) ?? false;
+      } catch {
+        // no mark (flock not loaded): readers judge the entry by its PID
+      }
+      const entry: RegistryEntry = {
+        pid: process.pid,
+        mode: this.mode,
+        state,
+        command: recorded(this.command),
+        since: Date.now(),
+        start: ownStartTag(),
+        ...held,
+        ...(this.label !== undefined ? { label: this.label } : {}),
+        ...(ns !== undefined ? { ns } : {}),
+        ...(marked ? { mark: true as const } : {}),
+      };
+      fs.writeSync(tmp.fd, JSON.stringify(entry));
+      // Kept open only for its mark: without one (Windows) an open entry would stand in the way of the next rename.
+      let fd: number | undefined = tmp.fd;
+      if (!marked) {
+        fd = undefined;
+        fs.closeSync(tmp.fd);
+        tmp.fd = -1;
+      }
+      renameRetrying(tmp.file, file);
+      const previous = this.current;
+      this.current = { file, fd };
+      tmp = undefined;
+      if (previous?.fd !== undefined) fs.closeSync(previous.fd);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       this.onFailure(
         `piplock status will not list this runner: cannot write '${e.path ?? file}': ${describeErrno(e.code)}`,
       );
-      if (tmp !== undefined) fs.rmSync(tmp, { force: true });
+      if (tmp !== undefined) {
+        if (tmp.fd >= 0) fs.closeSync(tmp.fd);
+        fs.rmSync(tmp.file, { force: true });
+      }
     }
   }
 
   remove(): void {
-    if (!this.written) return;
-    this.written = false;
+    const current = this.current;
+    if (current === undefined) return;
+    this.current = undefined;
     try {
-      fs.unlinkSync(entryFile(this.lockfile, process.pid));
+      fs.unlinkSync(current.file);
     } catch {
       // already gone
+    }
+    if (current.fd === undefined) return;
+    try {
+      fs.closeSync(current.fd);
+    } catch {
+      // closed already
     }
   }
 }
@@ -189,16 +245,20 @@ function isEntry(e: unknown): e is RegistryEntry {
     (r.start === undefined || typeof r.start === 'string') &&
     (r.lock === undefined || typeof r.lock === 'string') &&
     (r.inherited === undefined || typeof r.inherited === 'boolean') &&
-    (r.label === undefined || typeof r.label === 'string')
+    (r.label === undefined || typeof r.label === 'string') &&
+    (r.ns === undefined || (typeof r.ns === 'string' && /^\d+$/.test(r.ns))) &&
+    (r.mark === undefined || r.mark === true)
   );
 }
 
 /**
  * The text of a registry file, read as untrusted input: a regular file only,
  * never through a symlink, never blocking (a FIFO or a device named like an
- * entry), and never more than MAX_ENTRY_BYTES. Undefined otherwise.
+ * entry), and never more than MAX_ENTRY_BYTES. Undefined otherwise. With it,
+ * whether a process holds the file's life mark (undefined where that cannot
+ * be told).
  */
-function readEntryText(file: string): string | undefined {
+function readEntryFile(file: string): { text: string; marked: boolean | undefined } | undefined {
   // Without O_NOFOLLOW (Windows, where it and O_NONBLOCK are 0) the name is looked at first: a symlink or junction
   // (a reparse point) is never followed, and the file opened must be the one looked at.
   let named: fs.Stats | undefined;
@@ -223,12 +283,32 @@ function readEntryText(file: string): string | undefined {
     if (named !== undefined && named.ino !== st.ino) return undefined;
     const buf = Buffer.alloc(st.size);
     const n = fs.readSync(fd, buf, 0, st.size, 0);
-    return buf.toString('utf8', 0, n);
+    let marked: boolean | undefined;
+    try {
+      marked = platform.markedAlive?.(fd);
+    } catch {
+      // cannot be told: the PID decides
+    }
+    return { text: buf.toString('utf8', 0, n), marked };
   } catch {
     return undefined;
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * Whether the runner of an entry still runs: its life mark where it has one (any PID namespace); else, in this
+ * process's PID namespace, its PID and start tag. Undefined where that cannot be told: an entry of another
+ * namespace without a mark, or one without a start tag where the OS gives start tags (a PID since reused would
+ * pass), which a reader neither trusts nor removes.
+ */
+function runnerAlive(e: RegistryEntry, marked: boolean | undefined): boolean | undefined {
+  if (e.mark === true && marked !== undefined) return marked;
+  if (!inOwnNamespace(e)) return undefined;
+  if (!processAlive(e.pid, e.start)) return false;
+  if ((e.start === undefined || e.start === '') && platform.startTag(e.pid) !== undefined) return undefined;
+  return true;
 }
 
 /** The live registry entries of `lockfile`; removes the entries of dead runners. */
@@ -244,18 +324,19 @@ export function readRegistry(lockfile: string): RegistryEntry[] {
   for (const name of names) {
     if (!ENTRY_NAME.test(name)) continue;
     const file = `${dir}${path.sep}${name}`;
-    const text = readEntryText(file);
-    if (text === undefined) continue;
+    const read = readEntryFile(file);
+    if (read === undefined) continue;
     let e: unknown;
     try {
-      e = JSON.parse(text);
+      e = JSON.parse(read.text);
     } catch {
       continue;
     }
-    if (!isEntry(e) || `${e.pid}.json` !== name) continue; // corrupt or foreign: ignored, never a crash
-    if (processAlive(e.pid, e.start)) {
+    if (!isEntry(e) || entryName(e.pid, e.ns) !== name) continue; // corrupt or foreign: ignored, never a crash
+    const alive = runnerAlive(e, read.marked);
+    if (alive === true) {
       out.push(e);
-    } else {
+    } else if (alive === false) {
       try {
         fs.unlinkSync(file);
       } catch {
@@ -285,11 +366,12 @@ export function holdersBeside(
   const found = readRegistry(lockfile).filter(
     (e) =>
       e.state === 'holding' &&
-      e.pid !== process.pid &&
+      !isThisProcess(e) &&
       conflict(mode, e.mode) &&
       (e.inherited === true || (e.lock !== undefined && e.lock !== id)),
   );
   if (found.length === 0) return found;
   const above = ancestors();
-  return found.filter((e) => !above.includes(e.pid));
+  // Another namespace's PIDs are other processes: none of them is an ancestor by number.
+  return found.filter((e) => !(inOwnNamespace(e) && above.includes(e.pid)));
 }

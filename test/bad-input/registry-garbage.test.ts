@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { entryFileName } from '../../src/runner/registry';
 import { CLI, IS_WINDOWS, NODE } from '../support/paths';
 import { startHolder } from '../support/holders';
 import { exited } from '../support/procs';
@@ -16,7 +17,14 @@ type Kind = 'none' | 'fifo' | 'dev-zero' | 'huge';
 function plant(lockfile: string, kind: Kind): string[] {
   const dir = `${lockfile}.d`;
   fs.mkdirSync(dir, { recursive: true });
-  const names = [`${process.pid}.json`, `${process.ppid}.json`].map((n) => path.join(dir, n));
+  // Both spellings of an entry's name: with the PID namespace (Linux) and without it (elsewhere, and earlier versions).
+  const spellings = [
+    `${process.pid}.json`,
+    `${process.ppid}.json`,
+    entryFileName(process.pid),
+    entryFileName(process.ppid),
+  ];
+  const names = [...new Set(spellings)].map((n) => path.join(dir, n));
   for (const name of names) {
     if (kind === 'none') {
       return [];
@@ -37,9 +45,9 @@ function plant(lockfile: string, kind: Kind): string[] {
 
 const KINDS: Array<[Kind, string]> = [
   ['none', 'no garbage (the control: shows that the harness passes without it)'],
-  ['fifo', 'a FIFO named <pid>.json'],
-  ['dev-zero', 'a symlink to /dev/zero named <pid>.json'],
-  ['huge', 'a 3 GiB file named <pid>.json'],
+  ['fifo', 'a FIFO named like an entry'],
+  ['dev-zero', 'a symlink to /dev/zero named like an entry'],
+  ['huge', 'a 3 GiB file named like an entry'],
 ];
 
 describe('hardening: garbage in the registry (<lock>.d/) never blocks a reader', function () {

@@ -221,6 +221,46 @@ describe('runner CLI', function () {
         assert.ok(isFree(lockfile));
       });
     }
+
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      it(`${sig} to the runner's process group (Ctrl-C in a terminal, ninja interrupting an action) reaches the command once; to the runner alone, once too`, async function () {
+        const dir = tmpDir();
+        const lockfile = path.join(dir, 'pip.lock');
+        const log = path.join(dir, 'signals');
+        const go = path.join(dir, 'go');
+        fs.writeFileSync(log, '');
+        // Counts the signals it gets, one line each, and runs until told to end.
+        const code = `const fs=require('fs');process.on('${sig}',()=>fs.appendFileSync(${JSON.stringify(log)},'${sig}\\n'));
+console.log('ready');const t=setInterval(()=>{if(fs.existsSync(${JSON.stringify(go)})){clearInterval(t);process.exit(42)}},20)`;
+        // Detached: the runner leads a process group of its own, with its command in it, as a shell's job or a ninja
+        // action is.
+        const proc = spawn(...runner(lockfile, 'shared', [NODE, '-e', code]), {
+          stdio: ['ignore', 'pipe', 'inherit'],
+          detached: true,
+        });
+        const count = (): number =>
+          fs
+            .readFileSync(log, 'utf8')
+            .split('\n')
+            .filter((l) => l === sig).length;
+        try {
+          await waitForLine(proc, /^ready/);
+          process.kill(-proc.pid!, sig);
+          assert.ok(await eventually(() => count() >= 1, 10_000), 'the command got the signal');
+          // A forwarded second one would come within milliseconds; half a second is ample on a busy machine.
+          await new Promise((r) => setTimeout(r, 500));
+          assert.equal(count(), 1, 'the command got the signal once, from the kernel, and not again from the runner');
+          process.kill(proc.pid!, sig);
+          assert.ok(await eventually(() => count() >= 2, 10_000), 'a signal to the runner alone reaches the command');
+          await new Promise((r) => setTimeout(r, 500));
+          assert.equal(count(), 2, 'once');
+        } finally {
+          fs.writeFileSync(go, '');
+        }
+        const { code: status } = await exited(proc);
+        assert.equal(status, 42, "the runner exits with the command's status");
+      });
+    }
   });
 
   describe('bad input: one line, non-zero status, no stack trace', function () {

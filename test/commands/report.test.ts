@@ -15,6 +15,7 @@ import { CLI, IS_WINDOWS, NODE, supportScript } from '../support/paths';
 import { countBlobs, decodePng } from '../support/png';
 import { eventually, exited, run, runCli, tmpDir, waitForLine } from '../support/procs';
 import type { Result } from '../support/procs';
+import { isEntryFileName } from '../../src/runner/registry';
 
 const HOLD = "process.stdout.write('held\\n'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));";
 
@@ -59,7 +60,7 @@ async function contendedBuild(dir: string): Promise<{ lockfile: string; importer
     ),
   );
   // Let go only once all three wait: their registry entries say so.
-  const entries = (): number => fs.readdirSync(sideDir(lockfile)).filter((n) => /^\d+\.json$/.test(n)).length;
+  const entries = (): number => fs.readdirSync(sideDir(lockfile)).filter((n) => isEntryFileName(n)).length;
   for (let i = 0; i < 300 && entries() < 4; i++) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 300));
   pip.stdin!.end();

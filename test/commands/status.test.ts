@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { platform, sideDir } from '../../platform';
+import { entryFileName } from '../../src/runner/registry';
 import { CLI, NODE } from '../support/paths';
 import { exited, runCli, tmpDir, waitForLine } from '../support/procs';
 
@@ -98,7 +99,7 @@ describe('piplock status', function () {
       }
     });
     assert.equal((await status(lockfile)).entries.length, 1);
-    const entryFile = path.join(`${lockfile}.d`, `${runner.pid}.json`);
+    const entryFile = path.join(`${lockfile}.d`, entryFileName(runner.pid!));
     assert.ok(fs.existsSync(entryFile));
     runner.kill('SIGKILL');
     await exited(runner);

@@ -8,6 +8,7 @@ import { appendEvent, EVENTS_FILE, MAX_LOG_BYTES, readEvents, ROTATED_FILE } fro
 import type { EventRecord } from '../../src/runner/event-log';
 import { CLI, IS_WINDOWS, NODE, supportScript } from '../support/paths';
 import { exited, runCli, tmpDir, waitForLine } from '../support/procs';
+import { isEntryFileName } from '../../src/runner/registry';
 
 const HOLD = "process.stdout.write('held\\n'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0));";
 
@@ -50,7 +51,7 @@ describe('the event log', function () {
     const pip = await startRunner(lockfile, 'exclusive', '//:pip_install');
     const waiter = runCli(['--lockfile', lockfile, '--mode', 'shared', '--label', '//pkg:gen', '--', NODE, '-e', '0']);
     // The waiter registers as waiting before the holder lets go.
-    await eventually(() => fs.readdirSync(sideDir(lockfile)).filter((n) => /^\d+\.json$/.test(n)).length >= 2);
+    await eventually(() => fs.readdirSync(sideDir(lockfile)).filter((n) => isEntryFileName(n)).length >= 2);
     await new Promise((r) => setTimeout(r, 300));
     pip.stdin!.end();
     assert.equal((await exited(pip)).code, 0);
@@ -180,7 +181,7 @@ describe('the event log', function () {
       },
     );
     try {
-      await eventually(() => fs.readdirSync(sideDir(lockfile)).filter((n) => /^\d+\.json$/.test(n)).length >= 2);
+      await eventually(() => fs.readdirSync(sideDir(lockfile)).filter((n) => isEntryFileName(n)).length >= 2);
       waiter.kill('SIGINT');
       const end = await exited(waiter);
       assert.equal(end.signal, 'SIGINT', `ended by the signal: ${JSON.stringify(end)}`);
@@ -194,7 +195,7 @@ describe('the event log', function () {
     assert.equal(gen.outcome, 'interrupted');
     assert.ok(gen.heldBy?.some((h) => h.label === '//:pip_install'));
     assert.deepEqual(
-      fs.readdirSync(sideDir(lockfile)).filter((n) => /^\d+\.json$/.test(n)),
+      fs.readdirSync(sideDir(lockfile)).filter((n) => isEntryFileName(n)),
       [],
       'no registry entry left',
     );

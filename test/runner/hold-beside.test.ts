@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { platform, sideDir } from '../../platform';
 import type { LockMode } from '../../platform';
-import { readRegistry } from '../../src/runner/registry';
+import { entryFileName, readRegistry } from '../../src/runner/registry';
 import { startHolder } from '../support/holders';
 import { CLI, IS_WINDOWS, NODE, supportScript } from '../support/paths';
 import { phaseCommand, phases } from '../support/phases';
@@ -80,7 +80,7 @@ describe('a runner that locks also waits for live holders the lock does not show
         // guard cannot lock the new file first and hide the missing check: the failure does not depend on the race.
         if (sabotaged('noholderentry')) {
           if (!IS_WINDOWS) process.kill(holder.pid, 'SIGSTOP');
-          fs.rmSync(path.join(sideDir(lockfile), `${holder.pid}.json`));
+          fs.rmSync(path.join(sideDir(lockfile), entryFileName(holder.pid)));
         }
         // Wakes the writer at once, before the holder's guard (every 200 ms) has locked the new file: the window.
         platform.signalRelease(lockfile);

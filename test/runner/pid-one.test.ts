@@ -1,10 +1,11 @@
 import * as assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startHolder } from '../support/holders';
 import { CLI, NODE } from '../support/paths';
 import { eventually, exited, tmpDir } from '../support/procs';
+import { noPidNamespace } from '../support/namespaces';
 
 /** The host PID of the runner (node CLI ...) whose command line contains `marker`, once there is one. */
 function findPid(marker: string): number | undefined {
@@ -31,8 +32,9 @@ function registered(lockfile: string): boolean {
 
 describe('a runner that is PID 1 (a container without an init)', function () {
   it('ends its wait for the lock on SIGTERM, with status 143, instead of ignoring it', async function () {
-    if (process.platform !== 'linux' || spawnSync('unshare', ['-p', '-f', '--mount-proc', 'true']).status !== 0) {
-      console.log('      pending: unshare -p -f --mount-proc is not allowed here (Linux, CAP_SYS_ADMIN)');
+    const why = noPidNamespace();
+    if (why !== undefined) {
+      console.log(`      pending: ${why}`);
       this.skip();
     }
     const lockfile = path.join(tmpDir(), 'pip.lock');

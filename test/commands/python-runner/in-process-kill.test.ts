@@ -20,6 +20,7 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { entryFileName, isEntryFileName } from '../../../src/runner/registry';
 import { CLI, havePython, IS_WINDOWS, NODE, PYTHON, ROOT } from '../../support/paths';
 import { sabotaged } from '../../support/sabotage';
 
@@ -132,11 +133,11 @@ describe('in-process actions: exclusion whatever is killed (gn/piplock_action.py
     return p;
   }
 
-  /** The runner's PID, from its registry entry (pip.lock.d/<pid>.json) in the given state. */
+  /** The runner's PID, from its registry entry (pip.lock.d/<pid>@<ns>.json) in the given state. */
   function runnerPid(state: 'holding' | 'waiting'): number | undefined {
     const side = path.join(out, 'pip.lock.d');
     for (const name of fs.existsSync(side) ? fs.readdirSync(side) : []) {
-      if (!/^\d+\.json$/.test(name)) continue;
+      if (!isEntryFileName(name)) continue;
       try {
         const entry = JSON.parse(fs.readFileSync(path.join(side, name), 'utf8')) as { pid: number; state: string };
         if (entry.state === state && (entry as { command?: string[] }).command?.includes('action.py')) return entry.pid;
@@ -191,7 +192,10 @@ describe('in-process actions: exclusion whatever is killed (gn/piplock_action.py
     const holder = start([NODE, CLI, '--mode', 'exclusive', '--lockfile', 'pip.lock', '--', PYTHON, 'holder.py']);
     const side = path.join(out, 'pip.lock.d');
     assert.ok(
-      await until(() => fs.existsSync(side) && fs.readdirSync(side).some((n) => n === `${holder.pid}.json`), 30_000),
+      await until(
+        () => fs.existsSync(side) && fs.readdirSync(side).some((n) => n === entryFileName(holder.pid!)),
+        30_000,
+      ),
       'the holder holds',
     );
     const action = start([PYTHON, launcher, `--node=${NODE}`, ...RUNNER_ARGS, '--', 'action.py']);
