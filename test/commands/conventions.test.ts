@@ -2,8 +2,9 @@ import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { startHolder } from '../support/holders';
 import { CLI, IS_WINDOWS, NODE } from '../support/paths';
-import { exited, run, runCli, tmpDir, waitForLine } from '../support/procs';
+import { eventually, exited, run, runCli, tmpDir, waitForLine } from '../support/procs';
 import type { Result } from '../support/procs';
 
 const HAVE_FLOCK = !IS_WINDOWS && spawnSync('flock', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -196,5 +197,60 @@ describe('help, versions and log levels', function () {
     const released = byMsg(/^released the shared lock after holding it/);
     assert.equal(typeof released.heldMs, 'number');
     for (const l of lines) assert.equal(typeof l.pid, 'number');
+  });
+});
+
+describe('--log-level trace', function () {
+  it('logs every try of a contended run as a JSON line: try, attempt, waitedMs, outcome, lockfile, mode', async function () {
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const holder = await startHolder(lockfile, 'exclusive');
+    const waiter = spawn(
+      NODE,
+      [CLI, '--lockfile', lockfile, '--log-level', 'trace', '--log-format', 'json', '--', NODE, '-e', '0'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    waiter.stderr.on('data', (d) => (stderr += d));
+    try {
+      // Released once the waiter has found it busy on three rounds of its backoff.
+      assert.ok(await eventually(() => /"attempt":3,[^\n]*"outcome":"busy"/.test(stderr), 20_000), stderr);
+    } finally {
+      await holder.release();
+    }
+    const { code } = await exited(waiter);
+    assert.equal(code, 0, stderr);
+    const lines = stderr
+      .split(/\r?\n/)
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const tries = lines.filter((l) => l.level === 10);
+    assert.ok(tries.length >= 4, `at least three busy tries and the one that took the lock: ${stderr}`);
+    tries.forEach((t, i) => {
+      assert.equal(t.try, i + 1, 'every try, numbered from 1');
+      assert.equal(t.lockfile, path.resolve(lockfile));
+      assert.equal(t.mode, 'shared');
+      assert.equal(t.pid, waiter.pid);
+      assert.equal(typeof t.attempt, 'number');
+      assert.equal(typeof t.waitedMs, 'number');
+      assert.match(
+        String(t.msg),
+        new RegExp(`^try ${i + 1} \\(attempt ${String(t.attempt)}\\) for a shared lock after`),
+      );
+      if (i > 0) {
+        assert.ok((t.attempt as number) >= (tries[i - 1]!.attempt as number), 'attempts in order');
+        assert.ok((t.waitedMs as number) >= (tries[i - 1]!.waitedMs as number), 'waits in order');
+      }
+    });
+    assert.deepEqual(
+      tries.map((t) => t.outcome),
+      [...tries.slice(0, -1).map(() => 'busy'), 'taken'],
+      'busy until the last try, which took the lock',
+    );
+    // The debug lines of the busy rounds are there too (trace includes debug), and agree on the rounds.
+    const rounds = lines.filter((l) => l.level === 20 && /^lock busy, attempt/.test(String(l.msg)));
+    assert.deepEqual(
+      rounds.map((l) => l.attempt),
+      [...new Set(tries.slice(0, -1).map((t) => t.attempt))],
+    );
   });
 });
