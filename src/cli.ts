@@ -343,7 +343,10 @@ function diagnostics(): string {
 /** `help TOPIC`: python-runner's own help, or an error line for a topic that is no subcommand. */
 function help(topic: string | undefined): void {
   if (topic === 'python-runner') {
-    fs.writeSync(1, (require('./commands/python-runner/args') as typeof import('./commands/python-runner/args')).HELP);
+    fs.writeSync(
+      1,
+      (require('./commands/python-runner/args') as typeof import('./commands/python-runner/args')).runnerHelp(),
+    );
     process.exit(0);
   }
   if (topic !== undefined && !COMMANDS.includes(topic))

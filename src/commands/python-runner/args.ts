@@ -147,7 +147,9 @@ const OPTIONS: readonly OptionSpec[] = [
   { key: 'help', short: '-h', long: '--help', help: 'show this help' },
 ];
 
-export const HELP = `Usage: piplock python-runner [OPTIONS] -- SCRIPT [ARGS...]
+/** `python-runner --help`; made when asked, not at every action's start. */
+export function runnerHelp(): string {
+  return `Usage: piplock python-runner [OPTIONS] -- SCRIPT [ARGS...]
        piplock python-runner [OPTIONS] --module MODULE -- [ARGS...]
 
 Runs PYTHON [-m MODULE] SCRIPT ARGS as Pigweed's python_runner.py does, for
@@ -163,6 +165,7 @@ lock was not taken or the action is wrong (a bad expression, a missing working
 directory, no command), as python_runner.py; 2 for a usage error; 126 when the
 interpreter cannot be run; 127 when it is not found.
 `;
+}
 
 /**
  * Parses the runner's arguments as python_runner.py's argparse parser does:

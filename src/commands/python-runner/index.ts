@@ -1,7 +1,7 @@
 import fs = require('node:fs');
 import { USAGE_STATUS, UsageError } from '../../base/errors';
 import { createLogger } from '../../base/log';
-import { HELP, parseRunnerArgs } from './args';
+import { parseRunnerArgs, runnerHelp } from './args';
 import { checkLabel, envSettings } from '../settings';
 import { performAction } from './action';
 import { Launcher, LAUNCHER_OPTION } from './launcher';
@@ -28,7 +28,7 @@ export async function execute(argv: readonly string[]): Promise<number> {
     return USAGE_STATUS;
   }
   if (args === 'help') {
-    fs.writeSync(1, HELP);
+    fs.writeSync(1, runnerHelp());
     return 0;
   }
   const resolved = {
