@@ -1,18 +1,17 @@
 /**
- * The one option parser of the command line: each subcommand describes its
- * options in a table, and the same table gives its parse, its usage errors
- * and its help. Two styles read a table:
+ * The options of each subcommand, as tables: one entry per option gives its
+ * parse, its usage errors and its help. Two parsers read the tables:
  *
- * - `getopt`, piplock's own subcommands, as flock(1) reads its options
- *   (getopt_long): short options bundled (`-xn`) or with their value attached
- *   (`-w5`), a value taken from the next word whatever it is;
- * - `argparse`, python-runner, as Python's argparse reads python_runner.py's:
- *   a value must not look like an option, and its messages are argparse's.
+ * - commander, for piplock's own subcommands (run, status, report, trace):
+ *   src/cli.ts builds its Commands from the tables, and unknownOptions()
+ *   below names every unknown option that commander leaves;
+ * - parseOptions() below, for python-runner, as Python's argparse reads
+ *   python_runner.py's options: a value must not look like an option,
+ *   unambiguous prefixes of long names are taken, and its messages are
+ *   argparse's, which the side-by-side tests compare.
  *
- * Both take `--name=value` and `--name value`, an unambiguous prefix of a long
- * name (`--lock`), and the last of a repeated option; both name every unknown
- * option at once, with "did you mean" where one is close. Loaded on every
- * run: nothing here loads anything.
+ * Both name every unknown option at once, with "did you mean" where one is
+ * close. Loaded on every run: nothing here loads anything.
  */
 import { notADuration, parseDuration } from './duration';
 import { UsageError } from './errors';
@@ -31,6 +30,12 @@ export interface OptionSpec {
   help: string;
   /** What the help says it defaults to. */
   default?: string;
+  /**
+   * The value when the option is not given, where one is known at the parse;
+   * absent, the option is missing from the values (and its default, such as
+   * one from the environment, is applied later).
+   */
+  defaultValue?: unknown;
   required?: boolean;
   /** Every value kept, in order (`--env`); otherwise the last one given wins. */
   repeatable?: boolean;
@@ -38,26 +43,14 @@ export interface OptionSpec {
   parse?: (text: string) => unknown;
 }
 
-export interface ParserSpec {
-  options: readonly OptionSpec[];
-  style: 'getopt' | 'argparse';
-  /**
-   * The words that are not options: `command`, everything from the first of
-   * them on is the command (a `--` before it ends the options, and argparse
-   * keeps that `--`, as python_runner.py's REMAINDER does); `operands`, they
-   * may stand among the options, and `--` ends the options.
-   */
-  rest: 'command' | 'operands';
-}
-
 export interface Parsed {
   /** Each option given, by key: its value (true for a flag), or every value for a repeatable one. */
   values: Record<string, unknown>;
-  /** The command, or the operands. */
+  /** The command: everything from the first word that is not an option on, a `--` included. */
   rest: string[];
   /** -h or --help was given among the options. */
   help: boolean;
-  /** The usage error, one line, worded for the style; undefined when there is none. */
+  /** The usage error, one line, worded as argparse words it; undefined when there is none. */
   error?: string;
 }
 
@@ -122,12 +115,73 @@ export function listed(words: readonly string[]): string {
 /** ` (did you mean '--mode'?)` for one unknown, ` (did you mean '--mode' for '--mdoe', ...?)` for several. */
 function didYouMean(unknown: readonly string[], options: readonly OptionSpec[]): string {
   const longs = options.map((o) => o.long);
+  /** The one long name that the word begins (`--lock` of `--lockfile`), or else the closest. */
+  const near = (u: string): string | undefined => {
+    const longer = longs.filter((l) => l.startsWith(u));
+    return longer.length === 1 && u.length > 3 ? longer[0] : closest(u, longs);
+  };
   const hints = unknown
-    .map((u) => [u, u.startsWith('--') ? closest(u, longs) : undefined] as const)
+    .map((u) => [u, u.startsWith('--') ? near(u) : undefined] as const)
     .filter((h): h is readonly [string, string] => h[1] !== undefined);
   if (hints.length === 0) return '';
   if (unknown.length === 1) return ` (did you mean ${quoteValue(hints[0]![1])}?)`;
   return ` (did you mean ${hints.map(([u, near]) => `${quoteValue(near)} for ${quoteValue(u)}`).join(', ')}?)`;
+}
+
+const HELP_FLAGS = ['-h', '--help'];
+
+/**
+ * The usage error for the words commander could not place (the `unknown` of
+ * its parseOptions), checked against the subcommand's table: every unknown
+ * option among them, named at once with "did you mean", or undefined when
+ * there is none. Commander itself names only the first, and only after its
+ * check of the required options, which one of the unknown may be meant to
+ * be (`--lokfile`). After the first unknown option commander leaves every
+ * word unread; `rest` says how the words that are not options read: for
+ * `command`, the command starts at the first of them, unless a `--` follows
+ * (then the word after an unknown option may be its value); for `operands`,
+ * they stand among the options. A -h or --help before the command is left to
+ * commander, which then shows the help.
+ */
+export function unknownOptions(
+  words: readonly string[],
+  options: readonly OptionSpec[],
+  rest: 'command' | 'operands',
+): string | undefined {
+  const unknown: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (word === '--') break;
+    if (word.length < 2 || word[0] !== '-') {
+      const prev = words[i - 1];
+      const valueOfUnknown = unknown.length > 0 && prev === unknown[unknown.length - 1] && words.includes('--', i);
+      if (rest === 'command' && !valueOfUnknown) break;
+      continue;
+    }
+    if (HELP_FLAGS.includes(word)) return undefined;
+    if (word.startsWith('--')) {
+      const name = word.split('=', 1)[0]!;
+      const o = options.find((x) => x.long === name);
+      if (!o) unknown.push(name);
+      // A known option's value is its next word, unless given with '='.
+      else if (o.value !== undefined && !word.includes('=')) i++;
+      continue;
+    }
+    // Short options: bundled flags (-xn), and a value attached (-w5) or in the next word (-w 5).
+    for (let j = 1; j < word.length; j++) {
+      const o = options.find((x) => x.short === `-${word[j]}`);
+      if (!o) {
+        if (HELP_FLAGS.includes(`-${word[j]}`)) return undefined;
+        unknown.push(`-${word[j]}`);
+        continue;
+      }
+      if (o.value === undefined) continue;
+      if (j + 1 === word.length) i++;
+      break;
+    }
+  }
+  if (unknown.length === 0) return undefined;
+  return `unknown option${unknown.length > 1 ? 's' : ''} ${listed(unknown)}${didYouMean(unknown, options)}`;
 }
 
 const NEGATIVE_NUMBER = /^-\d+$|^-\d*\.\d+$/;
@@ -135,39 +189,34 @@ const NEGATIVE_NUMBER = /^-\d+$|^-\d*\.\d+$/;
 class Stop extends Error {}
 
 /**
- * Reads argv with the table. Never throws for what the user typed: the
- * first usage error is in `error`, worded for the style. Which error is
+ * Reads argv with the table as Python's argparse reads python_runner.py's
+ * options: `--name=value` and `--name value`, an unambiguous prefix of a
+ * long name (`--lock`), the last of a repeated option winning, and the
+ * command from the first word that is not an option on (a `--` before it
+ * stays in the command, as argparse's REMAINDER keeps it). A value must not
+ * look like an option. Never throws for what the user typed: the usage
+ * error is in `error`, worded as argparse words it. Which error is
  * reported: the unknown options (all of them) if there are any, for one of
  * them may be a misspelling of the rest; else the first other mistake; else
  * the missing required options.
  */
-export function parseOptions(spec: ParserSpec, argv: readonly string[]): Parsed {
-  const { options, style } = spec;
-  const argparse = style === 'argparse';
+export function parseOptions(options: readonly OptionSpec[], argv: readonly string[]): Parsed {
   const values: Record<string, unknown> = {};
   const rest: string[] = [];
   const unknown: string[] = [];
   let problem: string | undefined;
   let help = false;
 
-  /** How a message names an option: argparse's way, or as it was typed (`-w`, or the whole long name). */
-  const name = (o: OptionSpec, typed: string): string =>
-    argparse ? `argument ${o.long}` : typed.startsWith('--') ? o.long : typed;
   const fail = (message: string): never => {
     problem ??= message;
     throw new Stop();
   };
-  /** An option by its name or, as getopt_long and argparse allow, by an unambiguous prefix of a long name. */
+  /** An option by its name or, as argparse allows, by an unambiguous prefix of a long name. */
   const find = (word: string): OptionSpec | undefined => {
     const exact = options.find((o) => o.long === word || o.short === word);
     if (exact || !word.startsWith('--') || word.length < 3) return exact;
     const matches = options.filter((o) => o.long.startsWith(word));
-    if (matches.length > 1)
-      fail(
-        argparse
-          ? `ambiguous option: ${word} could match ${matches.map((o) => o.long).join(', ')}`
-          : `option ${quoteValue(word)} is ambiguous: ${matches.map((o) => o.long).join(' or ')}`,
-      );
+    if (matches.length > 1) fail(`ambiguous option: ${word} could match ${matches.map((o) => o.long).join(', ')}`);
     return matches[0];
   };
   /** Whether argparse would take the word as an option rather than as a value or the command. */
@@ -176,8 +225,7 @@ export function parseOptions(spec: ParserSpec, argv: readonly string[]): Parsed 
     if (word === '--' || options.some((o) => o.long === word.split('=', 1)[0] || o.short === word)) return true;
     return !NEGATIVE_NUMBER.test(word) && !word.includes(' ');
   };
-  const isOption = argparse ? looksLikeOption : (word: string) => word.length > 1 && word[0] === '-';
-  const set = (o: OptionSpec, typed: string, text: string | true): void => {
+  const set = (o: OptionSpec, text: string | true): void => {
     if (o.key === 'help') {
       // As argparse's -h: help, whatever else the line says, unless a mistake before it stopped the reading.
       help = true;
@@ -189,99 +237,64 @@ export function parseOptions(spec: ParserSpec, argv: readonly string[]): Parsed 
         v = o.parse(text);
       } catch (err) {
         if (!(err instanceof UsageError)) throw err;
-        problem ??= `${name(o, typed)}: ${err.message}`;
+        problem ??= `argument ${o.long}: ${err.message}`;
         return;
       }
     }
     if (o.repeatable) ((values[o.key] ??= []) as unknown[]).push(v);
     else values[o.key] = v;
   };
+  /** The value of an option that takes one, from the next word. */
+  const next = (i: number, name: string): string => {
+    const word = argv[i + 1];
+    if (word === undefined || looksLikeOption(word)) fail(`argument ${name}: expected one argument`);
+    return word!;
+  };
 
   try {
     for (let i = 0; i < argv.length; i++) {
       const word = argv[i]!;
       if (word === '--') {
-        rest.push(...argv.slice(spec.rest === 'command' && argparse ? i : i + 1));
+        rest.push(...argv.slice(i));
         break;
       }
-      if (!isOption(word)) {
+      if (!looksLikeOption(word)) {
         // After an unknown option, the next word may be its value: while a '--' follows, look on for more unknowns.
         const prev = argv[i - 1];
         if (unknown.length > 0 && prev === unknown[unknown.length - 1] && argv.includes('--', i)) continue;
-        if (spec.rest === 'operands') {
-          rest.push(word);
-          continue;
-        }
         rest.push(...argv.slice(i));
         break;
       }
       if (word.startsWith('--')) {
         const eq = word.indexOf('=');
-        const typed = eq > 0 ? word.slice(0, eq) : word;
-        const o = find(typed);
-        if (!o) {
-          unknown.push(argparse ? word : typed);
-          continue;
-        }
-        if (o.value === undefined) {
-          if (eq > 0)
-            fail(
-              argparse
-                ? `argument ${o.long}: ignored explicit argument ${quoteValue(word.slice(eq + 1))}`
-                : `${o.long} takes no value (given ${quoteValue(word.slice(eq + 1))})`,
-            );
-          set(o, typed, true);
-        } else if (eq > 0) {
-          set(o, typed, word.slice(eq + 1));
-        } else {
-          const next = argv[i + 1];
-          if (next === undefined || (argparse && looksLikeOption(next)))
-            fail(argparse ? `argument ${o.long}: expected one argument` : `${o.long} needs a value (${o.value})`);
-          set(o, typed, next!);
-          i++;
-        }
+        const o = find(eq > 0 ? word.slice(0, eq) : word);
+        if (!o) unknown.push(word);
+        else if (o.value === undefined) {
+          if (eq > 0) fail(`argument ${o.long}: ignored explicit argument ${quoteValue(word.slice(eq + 1))}`);
+          set(o, true);
+        } else if (eq > 0) set(o, word.slice(eq + 1));
+        else set(o, next(i++, o.long));
         continue;
       }
-      // Short options: bundled flags (-xn), and a value attached (-w5) or in the next word (-w 5).
-      for (let j = 1; j < word.length; j++) {
-        const typed = `-${word[j]}`;
-        const o = find(typed);
-        if (!o || (argparse && j > 1)) {
-          unknown.push(argparse ? word : typed);
-          if (argparse) break;
-          continue;
-        }
-        if (o.value === undefined) {
-          set(o, typed, true);
-          continue;
-        }
-        if (j + 1 < word.length) set(o, typed, word.slice(j + 1));
-        else {
-          const next = argv[i + 1];
-          if (next === undefined || (argparse && looksLikeOption(next)))
-            fail(argparse ? `argument ${o.short}: expected one argument` : `${o.short} needs a value (${o.value})`);
-          set(o, typed, next!);
-          i++;
-        }
-        break;
-      }
+      // A short option, its value attached (-w5) or in the next word; argparse does not bundle ours.
+      const o = find(word.slice(0, 2));
+      if (!o || (o.value === undefined && word.length > 2)) unknown.push(word);
+      else if (o.value === undefined) set(o, true);
+      else if (word.length > 2) set(o, word.slice(2));
+      else set(o, next(i++, o.short!));
     }
   } catch (err) {
     if (!(err instanceof Stop)) throw err;
   }
   if (help) return { values, rest, help };
-  if (unknown.length > 0) {
-    const hint = didYouMean(argparse ? unknown.map((u) => u.split('=', 1)[0]!) : unknown, options);
-    problem = argparse
-      ? `unrecognized arguments: ${unknown.join(' ')}${hint}`
-      : `unknown option${unknown.length > 1 ? 's' : ''} ${listed(unknown)}${hint}`;
-  }
+  if (unknown.length > 0)
+    problem = `unrecognized arguments: ${unknown.join(' ')}${didYouMean(
+      unknown.map((u) => u.split('=', 1)[0]!),
+      options,
+    )}`;
   if (problem === undefined) {
     const missing = options.filter((o) => o.required && values[o.key] === undefined);
-    if (missing.length > 0)
-      problem = argparse
-        ? `the following arguments are required: ${missing.map((o) => o.long).join(', ')}`
-        : `${missing.map((o) => `${o.long} ${o.value}`).join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required`;
+    if (missing.length > 0) problem = `the following arguments are required: ${missing.map((o) => o.long).join(', ')}`;
   }
   return { values, rest, help, ...(problem !== undefined ? { error: problem } : {}) };
 }
@@ -311,12 +324,17 @@ export function formatRows(rows: readonly (readonly [string, string])[], width =
     .join('\n');
 }
 
+/** What the help says of an option: what it does, its default, and whether it is required. */
+export function describeOption(o: OptionSpec): string {
+  return `${o.help}${o.default !== undefined ? ` (default: ${o.default})` : ''}${o.required ? ' (required)' : ''}`;
+}
+
 /** The help's lines for a table: each option with its value, what it does, its default, and whether it is required. */
 export function formatOptions(options: readonly OptionSpec[], width = 80): string {
   return formatRows(
     options.map((o) => [
       `  ${o.short ? `${o.short}, ` : '    '}${o.long}${o.value ? ` ${o.value}` : ''}`,
-      `${o.help}${o.default !== undefined ? ` (default: ${o.default})` : ''}${o.required ? ' (required)' : ''}`,
+      describeOption(o),
     ]),
     width,
   );

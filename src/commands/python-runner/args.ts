@@ -175,7 +175,7 @@ interpreter cannot be run; 127 when it is not found.
  * Returns 'help' for -h/--help. Throws UsageError.
  */
 export function parseRunnerArgs(argv: readonly string[]): RunnerArgs | 'help' {
-  const parsed = parseOptions({ options: OPTIONS, style: 'argparse', rest: 'command' }, argv);
+  const parsed = parseOptions(OPTIONS, argv);
   if (parsed.help) return 'help';
   if (parsed.error !== undefined) throw new UsageError(parsed.error);
   const v = parsed.values as Record<string, string | undefined> & {
