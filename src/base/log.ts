@@ -62,7 +62,12 @@ export function createLogger(level: LogLevel = 'warn', format: LogFormat = 'text
   };
 }
 
-/** A line as pino writes it at level `error`, for the errors the CLI writes before any logger exists. */
-export function jsonErrorLine(msg: string): string {
+/**
+ * An error line written before any logger exists (a usage error, a bad
+ * setting), in the format the command line asked for: `piplock: error: ...`,
+ * or a line as pino writes one at level `error`.
+ */
+export function errorLine(msg: string, format: LogFormat = 'text'): string {
+  if (format === 'text') return `piplock: error: ${msg}\n`;
   return `${JSON.stringify({ level: LEVEL_VALUE.error, time: Date.now(), pid: process.pid, name: 'piplock', msg })}\n`;
 }

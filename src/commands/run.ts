@@ -2,7 +2,7 @@ import fs = require('node:fs');
 import type { LockMode } from '../../platform';
 import { formatDuration, monotonicMs } from '../base/duration';
 import { USAGE_STATUS, UsageError } from '../base/errors';
-import { createLogger } from '../base/log';
+import { createLogger, errorLine } from '../base/log';
 import type { LogFormat, LogLevel } from '../base/log';
 import { isPipCommand, modeForCommand } from '../lock/pip';
 import { reportingSpawnErrors, spawnCommand } from '../runner/child';
@@ -68,7 +68,8 @@ export async function execute({ command, options: opts }: RunInput): Promise<num
     env = envSettings();
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    fs.writeSync(2, `piplock: error: ${err.message}\n`);
+    // Before any logger exists, in the format asked for: a JSON line under --log-format json.
+    fs.writeSync(2, errorLine(err.message, opts.logFormat));
     return USAGE_STATUS;
   }
   const log = createLogger(opts.logLevel ?? env.logLevel ?? 'warn', opts.logFormat);

@@ -1,7 +1,7 @@
-import { notADuration, parseDuration } from '../base/duration';
 import { UsageError } from '../base/errors';
 import { LOG_LEVELS } from '../base/log';
 import type { LogLevel } from '../base/log';
+import { choice, durationValue } from '../base/options';
 import { quoteValue } from '../base/quote';
 
 /**
@@ -16,30 +16,26 @@ export interface EnvSettings {
   noticeAfterMs?: number;
 }
 
-function duration(env: NodeJS.ProcessEnv, name: string): number | undefined {
+/** A variable's value through an option's parse function, its errors naming the variable. */
+function fromEnv<T>(env: NodeJS.ProcessEnv, name: string, parse: (text: string) => T): T | undefined {
   const text = env[name];
   if (text === undefined || text === '') return undefined;
-  const ms = parseDuration(text);
-  if (ms === undefined) throw new UsageError(`${name}: ${notADuration(text)}`);
-  return ms;
+  try {
+    return parse(text);
+  } catch (err) {
+    throw err instanceof UsageError ? new UsageError(`${name}: ${err.message}`) : err;
+  }
 }
 
 /** The settings the environment gives; throws UsageError naming a variable with a bad value. */
 export function envSettings(env: NodeJS.ProcessEnv = process.env): EnvSettings {
   const out: EnvSettings = {};
-  const timeoutMs = duration(env, 'PIPLOCK_TIMEOUT');
+  const timeoutMs = fromEnv(env, 'PIPLOCK_TIMEOUT', durationValue);
   if (timeoutMs !== undefined) out.timeoutMs = timeoutMs;
-  const noticeAfterMs = duration(env, 'PIPLOCK_NOTICE_AFTER');
+  const noticeAfterMs = fromEnv(env, 'PIPLOCK_NOTICE_AFTER', durationValue);
   if (noticeAfterMs !== undefined) out.noticeAfterMs = noticeAfterMs;
-  const level = env.PIPLOCK_LOG_LEVEL;
-  if (level !== undefined && level !== '') {
-    const lower = level.toLowerCase();
-    if (!(LOG_LEVELS as readonly string[]).includes(lower))
-      throw new UsageError(
-        `PIPLOCK_LOG_LEVEL: invalid choice ${quoteValue(level)} (choose from ${LOG_LEVELS.join(', ')})`,
-      );
-    out.logLevel = lower as LogLevel;
-  }
+  const logLevel = fromEnv(env, 'PIPLOCK_LOG_LEVEL', choice(LOG_LEVELS, true));
+  if (logLevel !== undefined) out.logLevel = logLevel;
   return out;
 }
 

@@ -4,7 +4,7 @@ import { monotonicMs } from '../base/duration';
 import { LockTimeoutError } from '../base/errors';
 import type { Lock } from './lock';
 import { GatedRequest } from './request';
-import type { WarningKind } from './request';
+import type { TryResult, WarningKind } from './request';
 
 export type { WarningKind } from './request';
 
@@ -33,6 +33,22 @@ export interface AcquireOptions {
   transientLimitMs?: number;
   /** Called with a one-line warning, e.g. when the gate was taken from an owner that died, and what it is about. */
   onWarning?: (message: string, kind: WarningKind) => void;
+}
+
+/** One try of a request, for the runners' trace log: which try, in which round of the backoff, and what it found. */
+export interface TryReport {
+  /** 1 for the first try, counting every try (a round may try more than once: at the gate, after listening). */
+  try: number;
+  /** The backoff round, as onBusy counts it: the round's wait is backoffStepMs x attempt. */
+  attempt: number;
+  waitedMs: number;
+  /** taken; busy; gate: a writer waits ahead (shared requests); transient: an open error that may clear. */
+  outcome: 'taken' | 'busy' | 'gate' | 'transient';
+}
+
+/** acquireWith's options: the library's, and a report of every try (not part of the library). */
+export interface AcquireWithOptions extends AcquireOptions {
+  onTry?: (report: TryReport) => void;
 }
 
 /**
@@ -119,7 +135,7 @@ export async function acquire(path: string, options: AcquireOptions = {}): Promi
  * process opened and passed down (the GN launcher): the Lock's `adopted` says
  * whether the lock was taken on it. Not part of the library.
  */
-export async function acquireWith(path: string, options: AcquireOptions, adopted?: LockHandle): Promise<Lock> {
+export async function acquireWith(path: string, options: AcquireWithOptions, adopted?: LockHandle): Promise<Lock> {
   checkPath(path);
   checkOptions(options);
   const mode = options.mode ?? 'exclusive';
@@ -134,14 +150,24 @@ export async function acquireWith(path: string, options: AcquireOptions, adopted
   let quickRetries = 0;
   let quickSince: number | undefined;
   let unheardWarned = false;
+  let tries = 0;
+  const { onTry } = options;
+  const tryOnce = (attempt: number): TryResult => {
+    const r = request.tryOnce();
+    if (onTry) {
+      const outcome = 'lock' in r ? 'taken' : r.transient ? 'transient' : r.atGate ? 'gate' : 'busy';
+      onTry({ try: ++tries, attempt, waitedMs: monotonicMs() - start, outcome });
+    }
+    return r;
+  };
   try {
     for (let attempt = 1; ;) {
       signal?.throwIfAborted();
-      let r = request.tryOnce();
+      let r = tryOnce(attempt);
       if (!('lock' in r) && waiter === undefined && timeoutMs > 0) {
         // Listen before the next try, so that a release between the two is not missed.
         waiter = platform.listenForRelease(path);
-        r = request.tryOnce();
+        r = tryOnce(attempt);
       }
       if ('lock' in r) return r.lock;
       const waited = monotonicMs() - start;

@@ -5,6 +5,7 @@ import { formatDuration, monotonicMs } from '../base/duration';
 import { DirectoryError, FAILURE_STATUS, LockError, LockTimeoutError } from '../base/errors';
 import type { Logger } from '../base/log';
 import { acquireWith, DEFAULT_TIMEOUT_MS } from '../lock/acquire';
+import type { TryReport } from '../lock/acquire';
 import type { Lock } from '../lock/lock';
 import { relock } from '../lock/request';
 import { exitStatus } from './child';
@@ -163,6 +164,7 @@ export async function holdWhile(
               waitedMs: Math.round(waited),
             });
           },
+          ...(log.enabled('trace') ? { onTry: (t: TryReport) => traceTry(log, lockfile, mode, t) } : {}),
         },
         adopted,
       );
@@ -251,6 +253,28 @@ export async function holdWhile(
       log.info(`released the ${mode} lock after holding it ${formatDuration(heldMs)}`, { lockfile, mode, heldMs });
     }
   }
+}
+
+const TRY_OUTCOME: Record<TryReport['outcome'], string> = {
+  taken: 'taken',
+  busy: 'busy',
+  gate: 'busy at the gate (a writer waits ahead)',
+  transient: 'an open error that may clear by itself',
+};
+
+/** `--log-level trace`: one line for every try of the lock, with its number, its round and the time waited. */
+function traceTry(log: Logger, lockfile: string, mode: LockMode, t: TryReport): void {
+  log.trace(
+    `try ${t.try} (attempt ${t.attempt}) for ${article(mode)} ${mode} lock after ${formatDuration(t.waitedMs)}: ${TRY_OUTCOME[t.outcome]}`,
+    {
+      lockfile,
+      mode,
+      try: t.try,
+      attempt: t.attempt,
+      waitedMs: Math.round(t.waitedMs),
+      outcome: t.outcome,
+    },
+  );
 }
 
 function article(mode: LockMode): string {

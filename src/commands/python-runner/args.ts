@@ -1,8 +1,9 @@
-import { notADuration, parseDuration } from '../../base/duration';
 import { UsageError } from '../../base/errors';
-import { quoteValue as quote } from '../../base/quote';
 import { LOG_LEVELS } from '../../base/log';
 import type { LogLevel } from '../../base/log';
+import { choice, durationValue, formatOptions, parseOptions } from '../../base/options';
+import type { OptionSpec } from '../../base/options';
+import { quoteValue } from '../../base/quote';
 
 /** The options python_runner.py takes from python_action.gni, and piplock's own. */
 export interface RunnerArgs {
@@ -31,133 +32,124 @@ export interface RunnerArgs {
   command: string[];
 }
 
-type Key =
-  | 'gnRoot'
-  | 'currentPath'
-  | 'defaultToolchain'
-  | 'currentToolchain'
-  | 'lockfile'
-  | 'module'
-  | 'env'
-  | 'touch'
-  | 'captureOutput'
-  | 'workingDirectory'
-  | 'python'
-  | 'timeout'
-  | 'logLevel'
-  | 'label'
-  | 'noticeAfter'
-  | 'noEventLog'
-  | 'help';
-
-interface Spec {
-  key: Key;
-  /** Takes a value. */
-  value: boolean;
-  required?: boolean;
-  metavar?: string;
-  help: string;
-}
-
-const SPECS: Record<string, Spec> = {
-  '--gn-root': {
-    key: 'gnRoot',
-    value: true,
-    required: true,
-    metavar: 'DIR',
-    help: 'the GN source root, rebase_path("//", root_build_dir)',
-  },
-  '--current-path': {
-    key: 'currentPath',
-    value: true,
-    required: true,
-    metavar: 'DIR',
-    help: 'directory of the BUILD.gn file, rebase_path(".", root_build_dir)',
-  },
-  '--default-toolchain': {
-    key: 'defaultToolchain',
-    value: true,
-    required: true,
-    metavar: 'LABEL',
-    help: 'value of default_toolchain',
-  },
-  '--current-toolchain': {
-    key: 'currentToolchain',
-    value: true,
-    required: true,
-    metavar: 'LABEL',
-    help: 'value of current_toolchain',
-  },
-  '--lockfile': {
-    key: 'lockfile',
-    value: true,
-    required: true,
-    metavar: 'FILE',
-    help: 'the pip lock: exclusive for pip, shared for any other module or script',
-  },
-  '--module': {
-    key: 'module',
-    value: true,
-    metavar: 'MODULE',
-    help: 'run this module (python -m MODULE) instead of a script',
-  },
-  '--env': { key: 'env', value: true, metavar: 'NAME=VALUE', help: 'set an environment variable; repeatable' },
-  '--touch': {
-    key: 'touch',
-    value: true,
-    metavar: 'FILE',
-    help: 'touch this file (creating its directories) when the command succeeds',
-  },
-  '--capture-output': {
-    key: 'captureOutput',
-    value: false,
-    help: 'show the output (stdout and stderr combined) only if the command fails',
-  },
-  '--working-directory': {
-    key: 'workingDirectory',
-    value: true,
-    metavar: 'DIR',
-    help: 'run the command in this directory instead of the build directory',
-  },
-  '--python': {
-    key: 'python',
-    value: true,
-    metavar: 'PATH',
-    help: 'the interpreter; default: $PIPLOCK_PYTHON, else python3, else python (py -3 on Windows)',
-  },
-  '--timeout': {
-    key: 'timeout',
-    value: true,
-    metavar: 'DURATION',
-    help: 'give up waiting for the lock after this long (default $PIPLOCK_TIMEOUT, else 30m)',
-  },
-  '--log-level': {
-    key: 'logLevel',
-    value: true,
-    metavar: 'LEVEL',
-    help: `${LOG_LEVELS.join(', ')}, in any case (default $PIPLOCK_LOG_LEVEL, else warn; debug shows the command run)`,
-  },
-  '--label': {
-    key: 'label',
-    value: true,
-    metavar: 'LABEL',
-    help: "the action's GN label, shown by status, report, trace and the waited line",
-  },
-  '--notice-after': {
-    key: 'noticeAfter',
-    value: true,
-    metavar: 'DURATION',
-    help: 'after waiting this long, add one line to the output saying for whom (default $PIPLOCK_NOTICE_AFTER, else 10s; 0 never)',
-  },
-  '--no-event-log': {
-    key: 'noEventLog',
-    value: false,
-    help: "don't append this action to the lock's event log (<lockfile>.d/events.jsonl)",
-  },
-  '--help': { key: 'help', value: false, help: 'show this help' },
+const nameValue = (text: string): [string, string] => {
+  const sep = text.indexOf('=');
+  if (sep <= 0) throw new UsageError(`expected NAME=VALUE, got ${quoteValue(text)}`);
+  return [text.slice(0, sep), text.slice(sep + 1)];
 };
 
-export const HELP = `Usage: piplock python-runner [OPTIONS] -- SCRIPT [ARGS...]
+/** python_runner.py's options, as python_action.gni passes them, and piplock's own. */
+const OPTIONS: readonly OptionSpec[] = [
+  {
+    key: 'gnRoot',
+    long: '--gn-root',
+    value: 'DIR',
+    required: true,
+    help: 'the GN source root, rebase_path("//", root_build_dir)',
+  },
+  {
+    key: 'currentPath',
+    long: '--current-path',
+    value: 'DIR',
+    required: true,
+    help: 'directory of the BUILD.gn file, rebase_path(".", root_build_dir)',
+  },
+  {
+    key: 'defaultToolchain',
+    long: '--default-toolchain',
+    value: 'LABEL',
+    required: true,
+    help: 'value of default_toolchain',
+  },
+  {
+    key: 'currentToolchain',
+    long: '--current-toolchain',
+    value: 'LABEL',
+    required: true,
+    help: 'value of current_toolchain',
+  },
+  {
+    key: 'lockfile',
+    long: '--lockfile',
+    value: 'FILE',
+    required: true,
+    help: 'the pip lock: exclusive for pip, shared for any other module or script',
+  },
+  { key: 'module', long: '--module', value: 'MODULE', help: 'run this module (python -m MODULE) instead of a script' },
+  {
+    key: 'env',
+    long: '--env',
+    value: 'NAME=VALUE',
+    repeatable: true,
+    help: 'set an environment variable; repeatable',
+    parse: nameValue,
+  },
+  {
+    key: 'touch',
+    long: '--touch',
+    value: 'FILE',
+    help: 'touch this file (creating its directories) when the command succeeds',
+  },
+  {
+    key: 'captureOutput',
+    long: '--capture-output',
+    help: 'show the output (stdout and stderr combined) only if the command fails',
+  },
+  {
+    key: 'workingDirectory',
+    long: '--working-directory',
+    value: 'DIR',
+    default: 'the build directory',
+    help: 'run the command in this directory',
+  },
+  {
+    key: 'python',
+    long: '--python',
+    value: 'PATH',
+    default: '$PIPLOCK_PYTHON, else python3, else python; py -3 first on Windows',
+    help: 'the interpreter',
+  },
+  {
+    key: 'timeoutMs',
+    long: '--timeout',
+    value: 'T',
+    default: '$PIPLOCK_TIMEOUT, else 30m',
+    help: 'give up waiting for the lock after T: seconds, or a number with ms, s, m or h',
+    parse: durationValue,
+  },
+  {
+    key: 'logLevel',
+    long: '--log-level',
+    value: 'LEVEL',
+    default: '$PIPLOCK_LOG_LEVEL, else warn',
+    help: `${LOG_LEVELS.join(', ')}, in any case; debug shows the command run, trace every try`,
+    parse: choice(LOG_LEVELS, true),
+  },
+  {
+    key: 'label',
+    long: '--label',
+    value: 'LABEL',
+    help: "the action's GN label, shown by status, report, trace and the waited line",
+  },
+  {
+    key: 'noticeAfterMs',
+    long: '--notice-after',
+    value: 'T',
+    default: '$PIPLOCK_NOTICE_AFTER, else 10s',
+    help: 'after waiting T, add one line to the output saying for whom; 0 never',
+    parse: durationValue,
+  },
+  {
+    key: 'noEventLog',
+    long: '--no-event-log',
+    help: "don't append this action to the lock's event log (<lockfile>.d/events.jsonl)",
+  },
+  { key: 'help', short: '-h', long: '--help', help: 'show this help' },
+];
+
+/** `python-runner --help`; made when asked, not at every action's start. */
+export function runnerHelp(): string {
+  return `Usage: piplock python-runner [OPTIONS] -- SCRIPT [ARGS...]
        piplock python-runner [OPTIONS] --module MODULE -- [ARGS...]
 
 Runs PYTHON [-m MODULE] SCRIPT ARGS as Pigweed's python_runner.py does, for
@@ -166,33 +158,13 @@ pw_python_action: <TARGET_FILE(label)>, <TARGET_FILE_IF_EXISTS(label)> and
 command runs under the pip lock.
 
 Options:
-${Object.entries(SPECS)
-  .map(([name, s]) => {
-    const left = s.value ? `${name} ${s.metavar}` : name === '--help' ? '-h, --help' : name;
-    return `  ${left.padEnd(28)}${s.help}${s.required ? ' (required)' : ''}`;
-  })
-  .join('\n')}
+${formatOptions(OPTIONS)}
+
+Exit status: the command's; 128+N when it was killed by signal N; 1 when the
+lock was not taken or the action is wrong (a bad expression, a missing working
+directory, no command), as python_runner.py; 2 for a usage error; 126 when the
+interpreter cannot be run; 127 when it is not found.
 `;
-
-const NEGATIVE_NUMBER = /^-\d+$|^-\d*\.\d+$/;
-
-/** Whether argparse would take the string as an option rather than as a value or the command. */
-function looksLikeOption(arg: string): boolean {
-  if (arg.length < 2 || arg[0] !== '-') return false;
-  if (arg === '--') return true;
-  if (findSpec(arg.split('=', 1)[0]!, false) !== undefined) return true;
-  return !NEGATIVE_NUMBER.test(arg) && !arg.includes(' ');
-}
-
-/** An option by its name or, as argparse allows, by an unambiguous prefix of a long name. */
-function findSpec(name: string, strict: boolean): [string, Spec] | undefined {
-  if (name === '-h') return ['--help', SPECS['--help']!];
-  const exact = SPECS[name];
-  if (exact) return [name, exact];
-  if (!name.startsWith('--') || name.length < 3) return undefined;
-  const matches = Object.keys(SPECS).filter((long) => long.startsWith(name));
-  if (matches.length > 1 && strict) throw new UsageError(`ambiguous option: ${name} could match ${matches.join(', ')}`);
-  return matches.length === 1 ? [matches[0]!, SPECS[matches[0]!]!] : undefined;
 }
 
 /**
@@ -203,93 +175,32 @@ function findSpec(name: string, strict: boolean): [string, Spec] | undefined {
  * Returns 'help' for -h/--help. Throws UsageError.
  */
 export function parseRunnerArgs(argv: readonly string[]): RunnerArgs | 'help' {
-  const values: Partial<Record<Key, string>> = {};
-  const env: [string, string][] = [];
-  let captureOutput = false;
-  let eventLog = true;
-  const unknown: string[] = [];
-  let command: string[] = [];
-
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!looksLikeOption(arg) || arg === '--') {
-      command = argv.slice(i);
-      break;
-    }
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    const found = findSpec(name, true);
-    if (!found) {
-      unknown.push(arg);
-      continue;
-    }
-    const [long, spec] = found;
-    if (spec.key === 'help') return 'help';
-    let value: string | undefined;
-    if (!spec.value) {
-      if (eq > 0) throw new UsageError(`argument ${long}: ignored explicit argument ${quote(arg.slice(eq + 1))}`);
-      if (spec.key === 'captureOutput') captureOutput = true;
-      if (spec.key === 'noEventLog') eventLog = false;
-      continue;
-    }
-    if (eq > 0) {
-      value = arg.slice(eq + 1);
-    } else {
-      const next = argv[i + 1];
-      if (next === undefined || looksLikeOption(next)) throw new UsageError(`argument ${long}: expected one argument`);
-      value = next;
-      i++;
-    }
-    if (spec.key === 'env') {
-      const sep = value.indexOf('=');
-      if (sep <= 0) throw new UsageError(`argument --env: expected NAME=VALUE, got ${quote(value)}`);
-      env.push([value.slice(0, sep), value.slice(sep + 1)]);
-    } else {
-      values[spec.key] = value;
-    }
-  }
-
-  const missing = Object.entries(SPECS)
-    .filter(([, s]) => s.required && values[s.key] === undefined)
-    .map(([name]) => name);
-  if (missing.length > 0) throw new UsageError(`the following arguments are required: ${missing.join(', ')}`);
-  if (unknown.length > 0) throw new UsageError(`unrecognized arguments: ${unknown.join(' ')}`);
-
-  let timeoutMs: number | undefined;
-  if (values.timeout !== undefined) {
-    timeoutMs = parseDuration(values.timeout);
-    if (timeoutMs === undefined) throw new UsageError(`argument --timeout: ${notADuration(values.timeout)}`);
-  }
-  let noticeAfterMs: number | undefined;
-  if (values.noticeAfter !== undefined) {
-    noticeAfterMs = parseDuration(values.noticeAfter);
-    if (noticeAfterMs === undefined)
-      throw new UsageError(`argument --notice-after: ${notADuration(values.noticeAfter)}`);
-  }
-  // Without regard to case, as run reads it.
-  const logLevel = values.logLevel?.toLowerCase() as LogLevel | undefined;
-  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel))
-    throw new UsageError(
-      `argument --log-level: invalid choice ${quote(logLevel)} (choose from ${LOG_LEVELS.join(', ')})`,
-    );
-
+  const parsed = parseOptions(OPTIONS, argv);
+  if (parsed.help) return 'help';
+  if (parsed.error !== undefined) throw new UsageError(parsed.error);
+  const v = parsed.values as Record<string, string | undefined> & {
+    env?: [string, string][];
+    timeoutMs?: number;
+    noticeAfterMs?: number;
+    logLevel?: LogLevel;
+  };
   return {
-    gnRoot: values.gnRoot!,
-    currentPath: values.currentPath!,
-    defaultToolchain: values.defaultToolchain!,
-    currentToolchain: values.currentToolchain!,
-    lockfile: values.lockfile!,
-    module: values.module,
-    env,
-    touch: values.touch,
-    captureOutput,
-    workingDirectory: values.workingDirectory,
-    python: values.python,
-    timeoutMs,
-    logLevel,
-    label: values.label,
-    noticeAfterMs,
-    eventLog,
-    command,
+    gnRoot: v.gnRoot!,
+    currentPath: v.currentPath!,
+    defaultToolchain: v.defaultToolchain!,
+    currentToolchain: v.currentToolchain!,
+    lockfile: v.lockfile!,
+    module: v.module,
+    env: v.env ?? [],
+    touch: v.touch,
+    captureOutput: v.captureOutput !== undefined,
+    workingDirectory: v.workingDirectory,
+    python: v.python,
+    timeoutMs: v.timeoutMs,
+    logLevel: v.logLevel,
+    label: v.label,
+    noticeAfterMs: v.noticeAfterMs,
+    eventLog: v.noEventLog === undefined,
+    command: parsed.rest,
   };
 }

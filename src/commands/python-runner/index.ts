@@ -1,7 +1,8 @@
 import fs = require('node:fs');
 import { USAGE_STATUS, UsageError } from '../../base/errors';
-import { createLogger } from '../../base/log';
-import { HELP, parseRunnerArgs } from './args';
+import { createLogger, errorLine } from '../../base/log';
+import type { LogFormat } from '../../base/log';
+import { parseRunnerArgs, runnerHelp } from './args';
 import { checkLabel, envSettings } from '../settings';
 import { performAction } from './action';
 import { Launcher, LAUNCHER_OPTION } from './launcher';
@@ -9,8 +10,12 @@ import { Launcher, LAUNCHER_OPTION } from './launcher';
 /** python-runner's waited line comes after 10 s of waiting, unless --notice-after or PIPLOCK_NOTICE_AFTER say otherwise. */
 export const DEFAULT_WAITED_LINE_AFTER_MS = 10_000;
 
-/** `piplock python-runner ARGS`: returns the exit status. */
-export async function execute(argv: readonly string[]): Promise<number> {
+/**
+ * `piplock python-runner ARGS`: returns the exit status. `format` is that of
+ * its log lines and usage errors: python_runner.py's arguments have no
+ * --log-format, so it comes from one before the subcommand's name.
+ */
+export async function execute(argv: readonly string[], format: LogFormat = 'text'): Promise<number> {
   let args;
   let env;
   let launcher: Launcher | undefined;
@@ -24,11 +29,11 @@ export async function execute(argv: readonly string[]): Promise<number> {
     env = envSettings();
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    fs.writeSync(2, `piplock: error: python-runner: ${err.message}\n`);
+    fs.writeSync(2, errorLine(`python-runner: ${err.message}`, format));
     return USAGE_STATUS;
   }
   if (args === 'help') {
-    fs.writeSync(1, HELP);
+    fs.writeSync(1, runnerHelp());
     return 0;
   }
   const resolved = {
@@ -36,7 +41,7 @@ export async function execute(argv: readonly string[]): Promise<number> {
     timeoutMs: args.timeoutMs ?? env.timeoutMs,
     noticeAfterMs: args.noticeAfterMs ?? env.noticeAfterMs ?? DEFAULT_WAITED_LINE_AFTER_MS,
   };
-  const status = await performAction(resolved, createLogger(args.logLevel ?? env.logLevel ?? 'warn'), launcher);
+  const status = await performAction(resolved, createLogger(args.logLevel ?? env.logLevel ?? 'warn', format), launcher);
   launcher?.finish(status);
   return status;
 }

@@ -131,6 +131,29 @@ describe('python-runner arguments', () => {
     assert.throws(() => parse('--log-level', 'loud'), /argument --log-level: invalid choice 'loud'/);
   });
 
+  it('reads --log-level without regard to case, and quotes a bad one as it was typed', () => {
+    assert.equal(parse('--log-level', 'DEBUG').logLevel, 'debug');
+    assert.throws(
+      () => parse('--log-level', 'LOUD'),
+      /^UsageError: argument --log-level: invalid choice 'LOUD' \(choose from trace, debug, info, warn, error, silent\)$/,
+    );
+  });
+
+  it('names every unknown option, with "did you mean" where one is close, before the missing required ones', () => {
+    assert.throws(
+      () => parse('--captur-output', '--', 'x'),
+      /^UsageError: unrecognized arguments: --captur-output \(did you mean '--capture-output'\?\)$/,
+    );
+    assert.throws(
+      () => parse('--captur-output', '--tuch=x', '-q', '--', 'x'),
+      /^UsageError: unrecognized arguments: --captur-output --tuch=x -q \(did you mean '--capture-output' for '--captur-output', '--touch' for '--tuch'\?\)$/,
+    );
+    assert.throws(
+      () => parseRunnerArgs(['--gn-root', '..', '--lokfile', 'pip.lock', '--', 'x.py']),
+      /^UsageError: unrecognized arguments: --lokfile \(did you mean '--lockfile'\?\)$/,
+    );
+  });
+
   it('answers help for -h and --help wherever they come before the command', () => {
     assert.equal(parseRunnerArgs(['--help']), 'help');
     assert.equal(parseRunnerArgs(['--gn-root', 'x', '-h', '--', 'y']), 'help');
