@@ -48,6 +48,9 @@ export function spawnHolder(lockfile: string, mode: LockMode, options: HolderOpt
   let answer: string | undefined;
   let released: Promise<void> | undefined;
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  // A holder may end (a --try that found the lock busy, one that failed) between release()'s look at its exit
+  // code and its write: EPIPE then says only that it has gone, which `gone` and its exit status tell.
+  child.stdin!.on('error', () => {});
   const state = new Promise<HolderState>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
