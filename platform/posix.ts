@@ -4,7 +4,6 @@
  * `<lockfile>.d/release` for the release signal. Not a platform of its own:
  * linux.ts, darwin.ts and freebsd.ts each build theirs from posixPlatform().
  */
-import { execFileSync } from 'node:child_process';
 import fs = require('node:fs');
 import { walkUp } from './ancestry';
 import { describeErrno, DirectoryError, LockError, posixError } from './errors';
@@ -281,6 +280,7 @@ function signalRelease(lockfile: string): void {
 function ancestorsFromPs(): number[] {
   let text: string;
   try {
+    const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
     text = execFileSync('ps', ['-A', '-o', 'pid=,ppid='], { encoding: 'latin1', stdio: ['ignore', 'pipe', 'ignore'] });
   } catch {
     return [process.ppid];

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import type { SpawnOptions } from 'node:child_process';
 import { platform } from '../../platform';
 import { CANNOT_EXECUTE_STATUS, NOT_FOUND_STATUS, SpawnError } from '../base/errors';
@@ -35,6 +34,9 @@ export function spawnCommand(command: string, args: readonly string[], options: 
     }
     let child;
     try {
+      // Loaded only to spawn: with its net and stream modules, node:child_process is a tenth of a run's
+      // start-up, which a runner whose command the GN launcher runs never needs.
+      const { spawn } = require('node:child_process') as typeof import('node:child_process');
       child = spawn(plan.command, plan.args, { stdio: 'inherit', ...options });
     } catch (err) {
       // Node throws what libuv refuses at once (E2BIG, EINVAL, ELOOP, ...); it emits only a few as 'error'.

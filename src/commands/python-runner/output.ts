@@ -1,5 +1,4 @@
 import fs = require('node:fs');
-import os = require('node:os');
 import path = require('node:path');
 import { platform } from '../../../platform';
 
@@ -16,7 +15,7 @@ export class CapturedOutput {
   private readonly file: string | undefined;
 
   /** `given`: a file made, and unlinked, by the GN launcher, whose child writes to it. */
-  constructor(dir: string = os.tmpdir(), given?: number) {
+  constructor(dirGiven?: string, given?: number) {
     // Else in memory where the OS allows (Linux), as python_runner.py buffers it: $TMPDIR's room does not matter then.
     const memory = given ?? platform.memoryFile?.('piplock-output');
     if (memory !== undefined) {
@@ -26,6 +25,8 @@ export class CapturedOutput {
     }
     // Unique by pid and time; 'wx' refuses an existing file, so a clash only means another try.
     // (Not node:crypto: loading it would add milliseconds to every build action.)
+    // node:os only here: the GN path, and Linux, never load it.
+    const dir = dirGiven ?? (require('node:os') as typeof import('node:os')).tmpdir();
     let file = '';
     for (let attempt = 0; ; attempt++) {
       file = path.join(dir, `piplock-output-${process.pid}-${process.hrtime.bigint().toString(36)}-${attempt}.log`);
