@@ -39,7 +39,8 @@ export function loadKoffi(): typeof import('koffi') {
 function nativeModule(): string {
   const tag = `${process.platform}-${process.arch}`;
   const inPackage = path.join(`${process.platform}_${process.arch}`, 'koffi.node');
-  for (const dir of module.paths) {
+  // Where require('koffi') looks, whichever module object the code was loaded with (the bin shim makes its own).
+  for (const dir of require.resolve.paths('koffi') ?? []) {
     if (!fs.existsSync(path.join(dir, 'koffi', 'package.json'))) continue;
     // Inside koffi first: npm nests the platform package there when the one beside koffi is another version.
     for (const file of [

@@ -439,10 +439,26 @@ function diagnostics(): string {
     `platform: ${platform.name}`,
     `lock: ${backend}`,
     `compile cache: ${cache ? `on (${cache})` : mod.getCompileCacheDir ? 'off' : 'not in this Node'}`,
+    `code cache: ${codeCache()}`,
     `package: ${root}`,
     `cli: ${require.main?.filename ?? __filename}`,
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** What the bin shim (scripts/build.mjs) did with the bundle's code cache on this run. */
+function codeCache(): string {
+  const c = (globalThis as Record<symbol, unknown>)[Symbol.for('piplock.codeCache')] as
+    { file?: string; state: string; dir?: string } | undefined;
+  if (!c) return 'not loaded by the bundle shim';
+  if (c.state === 'foreign') return `off (${c.dir} is another user's, or others can write to it)`;
+  if (!c.file) return 'off (no compile cache)';
+  const said = {
+    read: 'read',
+    none: 'none yet, written at a successful end',
+    rejected: 'rejected by V8, written again at a successful end',
+  };
+  return `${said[c.state as keyof typeof said] ?? c.state} (${c.file})`;
 }
 
 /** `help [TOPIC]`: the same text as `TOPIC --help`, or an error line for a topic that is no subcommand. */
