@@ -94,10 +94,15 @@ function load() {
       (/^[a-z][a-z-]{0,30}$/.test(first) ? first : "run") +
       ((process.argv[3] ?? "").startsWith("--launcher=") ? "-launcher" : "");
     state.file = path.join(dir, \`piplock-${hash}-\${st.size}-\${Math.trunc(st.mtimeMs)}-\${kind}.v8\`);
+    let fd;
     try {
-      cachedData = fs.readFileSync(state.file);
+      fd = fs.openSync(state.file, "r");
+      // A file another user made (a directory swapped in meanwhile) is not read.
+      if (!process.getuid || fs.fstatSync(fd).uid === process.getuid()) cachedData = fs.readFileSync(fd);
     } catch {
       // none yet: this run makes it
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
     }
   }
   const vm = require("node:vm");
