@@ -2,6 +2,7 @@ import { identityText, platform } from '../../platform';
 import type { FileIdentity, LockMode } from '../../platform';
 import { relock } from '../lock/request';
 import { isSameProcess, ownStartTag } from './process-identity';
+import { inOwnNamespace, readRegistry } from './registry';
 
 /**
  * Nested runners. A runner tells its child which lock it holds through
@@ -75,6 +76,24 @@ function heldExclusively(lockfile: string): boolean {
   }
 }
 
+/**
+ * Whether the ancestor of an exclusive line holds its lock on a file since deleted or replaced at this path: the
+ * probe then finds the path's new file free, until the ancestor's guard locks it too, and a nested runner that
+ * locked that file itself would then wait for its own ancestor. The registry entry the ancestor wrote tells its
+ * mode and the file it holds (the latest, where its guard has locked a replacement already: deleted again since).
+ */
+function holdsReplaced(lockfile: string, h: HeldLock, idNow: string): boolean {
+  return readRegistry(lockfile).some(
+    (e) =>
+      e.pid === h.pid &&
+      inOwnNamespace(e) &&
+      e.state === 'holding' &&
+      e.mode === 'exclusive' &&
+      e.lock !== undefined &&
+      e.lock !== idNow,
+  );
+}
+
 function identityNow(lockfile: string): string {
   try {
     return identityText(platform.fileIdentity(lockfile));
@@ -114,7 +133,8 @@ export function nestedDecision(lockfile: string, mode: LockMode, env: NodeJS.Pro
     return untrusted('no running ancestor piplock holds it (a value exported by hand, or left by a runner that died)');
   }
   const exclusive = backed.find((h) => h.mode === 'exclusive');
-  if (exclusive !== undefined && heldExclusively(lockfile)) return { action: 'inherited', holder: exclusive };
+  if (exclusive !== undefined && (heldExclusively(lockfile) || holdsReplaced(lockfile, exclusive, id)))
+    return { action: 'inherited', holder: exclusive };
   const shared = backed.find((h) => h.mode === 'shared');
   if (shared === undefined) return untrusted('nobody holds it exclusively');
   if (mode === 'shared') return { action: 'inherited', holder: shared };

@@ -185,4 +185,38 @@ process.exit(r.status === null ? 99 : r.status); }, 1500)`;
     const both = r.stdout.slice(r.stdout.indexOf('\n') + 1);
     assert.match(both, /^shared:.*a\.lock\nexclusive:.*b\.lock$/);
   });
+  it('exclusive inside an exclusive holder whose lock file was just deleted proceeds without locking, not waiting for its ancestor', async function () {
+    // The command deletes the lock file and at once starts a nested exclusive runner: the file at the path, if any,
+    // is new and free until the outer runner's guard locks it (every 200 ms). A nested runner that took that file for
+    // another lock would lock it itself, and once the guard has it, wait for its own ancestor until its timeout.
+    // (Where a deleted file's name stays until it is closed, Wine's legacy semantics, the old file is still there and
+    // held: the same outcome, by the plain path.)
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    const code = `require('fs').rmSync(process.argv[1], { force: true });
+const r = require('child_process').spawnSync(process.argv[2], process.argv.slice(3), { stdio: 'inherit' });
+process.exit(r.status === null ? 99 : r.status);`;
+    const r = await runCli([
+      '--lockfile',
+      lockfile,
+      '-x',
+      '--',
+      NODE,
+      '-e',
+      code,
+      lockfile,
+      NODE,
+      CLI,
+      '--lockfile',
+      lockfile,
+      '-x',
+      '--log-level',
+      'debug',
+      '--timeout',
+      '20s',
+      ...quick,
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /an ancestor piplock holds the lock; running .* without locking again/);
+    assert.doesNotMatch(r.stderr, /locking '.*' as usual/);
+  });
 });
