@@ -541,9 +541,15 @@ export async function main(): Promise<void> {
   } catch (err) {
     if (commander && err instanceof commander.CommanderError)
       process.exit((err as CommanderError).exitCode === 0 ? 0 : USAGE_STATUS);
+    // The reader of a pipe has gone (`piplock --help | head -1`): end silently, with SIGPIPE's status, as other tools do.
+    const e = err as NodeJS.ErrnoException;
+    if (e?.code === 'EPIPE' && e.syscall === 'write' && e.path === undefined) process.exit(BROKEN_PIPE_STATUS);
     fail(osErrorLine(err) ?? (err instanceof Error ? err.message : String(err)), FAILURE_STATUS);
   }
 }
+
+/** 128 + SIGPIPE (13): a shell's status for a program that SIGPIPE ended. */
+const BROKEN_PIPE_STATUS = 141;
 
 // Run as a program, not when a test loads it.
 if (require.main === module) void main();

@@ -4,7 +4,7 @@
  * POSIX: Windows has no deletable working directory, no /dev/full, and its own command-line limit.
  */
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLI, IS_WINDOWS, NODE } from '../support/paths';
@@ -109,6 +109,21 @@ describe('what the OS refuses on the way: one line each, with the status it mean
       const r = await run('sh', ['-c', 'exec "$@" > /dev/full', 'sh', NODE, CLI, ...args]);
       assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
       assertOneLineError(r.stderr, /cannot write .*standard output.*no space left on device \(ENOSPC\)/);
+    }
+  });
+
+  it('output to a pipe whose reader has gone (| head -1): silent, status 141 as after SIGPIPE', async function () {
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    fs.writeFileSync(lockfile, '');
+    for (const args of [['status', lockfile], ['--version'], ['--help'], ['help', 'status']]) {
+      const child = spawn(NODE, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // Gone before piplock writes a byte: it cannot have started yet.
+      child.stdout!.destroy();
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const status = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+      assert.equal(status, 141, `${args.join(' ')}: ${stderr}`);
+      assert.equal(stderr, '', args.join(' '));
     }
   });
 });
