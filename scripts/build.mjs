@@ -45,13 +45,15 @@ const writeShim = (hash) => {
 // bundle itself, with a V8 code cache made at the end of a run (vm.Script's
 // createCachedData), which holds those too: a fifth fewer instructions for
 // the whole Node process of a GN action. The cache lives in Node's compile
-// cache directory (one per Node version, flags and user; on Node 20, which
-// has none, piplock-VERSION-ARCH-UID in the same place), named for the
-// bundle's hash, size and time and for the kind of run, and is written, as a
-// file of its own renamed into place, at the end of the first run of its kind
-// that ends with status 0 and found none, or found it rejected by V8. A
-// directory that another user owns or can write to is not used: a code cache
-// is code. NODE_DISABLE_COMPILE_CACHE=1 turns both caches off.
+// cache directory (one per Node version, flags and user; on Node 20 and 22.1
+// to 22.7, which do not say where it is, piplock-VERSION-ARCH-UID in the same
+// place), named for the bundle's hash, size and time and for the kind of run,
+// and is written, as a file of its own renamed into place, at the end of the
+// first run of its kind that ends with status 0 and found none, or found it
+// rejected by V8. A code cache is code: where another user could have written
+// it, the shim loads the bundle as any module instead. The cache is a help
+// only: whatever goes wrong with it, the run goes on without it.
+// NODE_DISABLE_COMPILE_CACHE=1 turns both caches off.
 function shimText(hash) {
   return `#!/usr/bin/env node
 "use strict";
@@ -68,10 +70,51 @@ function cacheDir() {
   return path.join(base, \`piplock-\${process.version}-\${process.arch}-\${process.getuid?.() ?? 0}\`);
 }
 
+// Another user may write here: others can, or a group that is not ours (a umask of 002 gives our own group).
+function othersWrite(st) {
+  return (st.mode & 0o002) !== 0 || ((st.mode & 0o020) !== 0 && st.gid !== process.getgid());
+}
+
 function ours(dir) {
   if (!process.getuid) return true;
   const st = fs.statSync(dir, { throwIfNoEntry: false });
-  return st === undefined || (st.uid === process.getuid() && (st.mode & 0o022) === 0);
+  return st === undefined || (st.isDirectory() && st.uid === process.getuid() && !othersWrite(st));
+}
+
+function readCache(file) {
+  let fd;
+  try {
+    fd = fs.openSync(file, "r");
+    const st = fs.fstatSync(fd);
+    // Only a file of ours, never linked elsewhere (a directory swapped in between the look at it and the read).
+    if (process.getuid && (st.uid !== process.getuid() || st.nlink !== 1 || othersWrite(st))) return undefined;
+    return fs.readFileSync(fd);
+  } catch {
+    return undefined; // none yet: this run makes it
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+function writeCache(dir, file, script) {
+  const tmp = file + "." + process.pid + ".tmp";
+  try {
+    // Node 20 and 22.1 to 22.7: the directory is ours to make; the shared one above it keeps the usual mode.
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    try {
+      fs.mkdirSync(dir, { mode: 0o700 });
+    } catch (err) {
+      if (err.code !== "EEXIST") throw err;
+    }
+    fs.writeFileSync(tmp, script.createCachedData(), { flag: "wx", mode: 0o600 });
+    fs.renameSync(tmp, file);
+  } catch {
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      // never made, or gone
+    }
+  }
 }
 
 function load() {
@@ -83,28 +126,28 @@ function load() {
     if (err.code !== "ENOENT") throw err;
     return require("../src/cli.js");
   }
-  const dir = cacheDir();
-  const state = { file: undefined, state: "off", dir };
+  const state = { file: undefined, state: "off", dir: undefined };
   let cachedData;
-  if (dir && !ours(dir)) state.state = "foreign";
-  else if (dir) {
-    const st = fs.statSync(file);
-    const first = process.argv[2] ?? "";
-    const kind =
-      (/^[a-z][a-z-]{0,30}$/.test(first) ? first : "run") +
-      ((process.argv[3] ?? "").startsWith("--launcher=") ? "-launcher" : "");
-    state.file = path.join(dir, \`piplock-${hash}-\${st.size}-\${Math.trunc(st.mtimeMs)}-\${kind}.v8\`);
-    let fd;
-    try {
-      fd = fs.openSync(state.file, "r");
-      // A file another user made (a directory swapped in meanwhile) is not read.
-      if (!process.getuid || fs.fstatSync(fd).uid === process.getuid()) cachedData = fs.readFileSync(fd);
-    } catch {
-      // none yet: this run makes it
-    } finally {
-      if (fd !== undefined) fs.closeSync(fd);
+  // A cache is a help: whatever goes wrong with it (a directory that cannot be read, a file in its place), the run goes on.
+  try {
+    state.dir = cacheDir();
+    if (state.dir && !ours(state.dir)) state.state = "foreign";
+    else if (state.dir) {
+      const st = fs.statSync(file);
+      const first = process.argv[2] ?? "";
+      const kind =
+        (/^[a-z][a-z-]{0,30}$/.test(first) ? first : "run") +
+        ((process.argv[3] ?? "").startsWith("--launcher=") ? "-launcher" : "");
+      state.file = path.join(state.dir, \`piplock-${hash}-\${st.size}-\${Math.trunc(st.mtimeMs)}-\${kind}.v8\`);
+      cachedData = readCache(state.file);
     }
+  } catch {
+    state.file = undefined;
+    state.state = "off";
   }
+  globalThis[Symbol.for("piplock.codeCache")] = state;
+  // Not ours to use: the bundle is loaded as any module, with Node's compile cache where Node uses one.
+  if (state.state === "foreign") return require(file);
   const vm = require("node:vm");
   const body = source.startsWith("#!") ? "//" + source.slice(2) : source;
   const script = new vm.Script("(function (exports, require, module, __filename, __dirname) {" + body + "\\n})", {
@@ -114,18 +157,9 @@ function load() {
   if (state.file) state.state = cachedData === undefined ? "none" : script.cachedDataRejected ? "rejected" : "read";
   if (state.file && state.state !== "read") {
     process.once("exit", (code) => {
-      if (code !== 0) return;
-      const tmp = state.file + "." + process.pid + ".tmp";
-      try {
-        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-        fs.writeFileSync(tmp, script.createCachedData(), { flag: "wx", mode: 0o600 });
-        fs.renameSync(tmp, state.file);
-      } catch {
-        fs.rmSync(tmp, { force: true });
-      }
+      if (code === 0) writeCache(state.dir, state.file, script);
     });
   }
-  globalThis[Symbol.for("piplock.codeCache")] = state;
   const m = { exports: {}, id: file, filename: file };
   script.runInThisContext().call(m.exports, m.exports, mod.createRequire(file), m, file, __dirname);
   return m.exports;

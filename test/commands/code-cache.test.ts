@@ -108,4 +108,25 @@ describe('the code cache of the bundle', function () {
     assert.match(second.stdout, /^code cache: off \(.+ is another user's, or others can write to it\)$/m);
     assert.deepEqual(cacheFiles(cache), []);
   });
+  it('is left out, and the run goes on, where its directory cannot be used (a file in its place)', async function () {
+    const file = path.join(tmpDir(), 'not-a-directory');
+    fs.writeFileSync(file, '');
+    const env = { ...process.env, NODE_COMPILE_CACHE: file };
+    const lockfile = path.join(tmpDir(), 'pip.lock');
+    for (let i = 0; i < 2; i++) {
+      const r = await run(
+        NODE,
+        [path.join(BIN, 'piplock.js'), '--lockfile', lockfile, '--', NODE, '-e', 'console.log("ran")'],
+        {
+          env,
+        },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim(), 'ran');
+      assert.equal(r.stderr, '');
+    }
+    const v = await run(NODE, [path.join(BIN, 'piplock.js'), '--version', '--verbose'], { env });
+    assert.equal(v.status, 0, v.stderr);
+    assert.match(v.stdout, /^code cache: off/m);
+  });
 });

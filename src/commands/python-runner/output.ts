@@ -25,7 +25,7 @@ export class CapturedOutput {
     }
     // Unique by pid and time; 'wx' refuses an existing file, so a clash only means another try.
     // (Not node:crypto: loading it would add milliseconds to every build action.)
-    // node:os only here: the GN path, and Linux, never load it.
+    // node:os only here, where the file is made: the GN path and Linux make none.
     const dir = dirGiven ?? (require('node:os') as typeof import('node:os')).tmpdir();
     let file = '';
     for (let attempt = 0; ; attempt++) {
