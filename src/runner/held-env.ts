@@ -80,12 +80,13 @@ function heldExclusively(lockfile: string): boolean {
  * Whether the ancestor of an exclusive line holds its lock on a file since deleted or replaced at this path: the
  * probe then finds the path's new file free, until the ancestor's guard locks it too, and a nested runner that
  * locked that file itself would then wait for its own ancestor. The registry entry the ancestor wrote tells its
- * mode and the file it holds (the latest, where its guard has locked a replacement already: deleted again since).
+ * mode and the file it first locked, and names the launcher where the ancestor is the GN launcher, whose Node
+ * runner wrote it.
  */
 function holdsReplaced(lockfile: string, h: HeldLock, idNow: string): boolean {
   return readRegistry(lockfile).some(
     (e) =>
-      e.pid === h.pid &&
+      (e.pid === h.pid || e.holder === h.pid) &&
       inOwnNamespace(e) &&
       e.state === 'holding' &&
       e.mode === 'exclusive' &&

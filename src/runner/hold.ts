@@ -172,7 +172,10 @@ export async function holdWhile(
       // Registered as holding, with the file it holds, before the command starts: should this file be deleted,
       // a runner that locks the new one at this path finds this one, and waits for it.
       const id = identityText(lock.identity());
-      registration.set('holding', { lock: id });
+      registration.set('holding', {
+        lock: id,
+        ...(o.holder !== undefined && o.holder !== process.pid ? { holder: o.holder } : {}),
+      });
       const remaining = Math.max(0, timeoutMs - (monotonicMs() - begun));
       if (await waitForHoldersBeside(lockfile, mode, id, remaining, log, lock)) break;
       // Its own file was deleted while it waited: that lock excludes nobody. Let go and lock the file now there.

@@ -32,6 +32,11 @@ export interface RegistryEntry {
   lock?: string;
   /** Holding through an ancestor runner's lock (PIPLOCK_HELD), not a lock of its own. */
   inherited?: boolean;
+  /**
+   * The process that PIPLOCK_HELD names as the holder, where it is not this runner: the GN launcher, whose child
+   * runs the action, so that a nested runner in the action can find this entry.
+   */
+  holder?: number;
   /** The GN label of the action, where the runner was given one. */
   label?: string;
   /** The runner's PID namespace (Linux), which its PID belongs to. */
@@ -41,7 +46,7 @@ export interface RegistryEntry {
 }
 
 /** What a holding entry says about the lock it holds. */
-export type HeldBy = Pick<RegistryEntry, 'lock' | 'inherited'>;
+export type HeldBy = Pick<RegistryEntry, 'lock' | 'inherited' | 'holder'>;
 
 /** An entry is a few hundred bytes; anything far larger is not one of ours. */
 const MAX_ENTRY_BYTES = 64 * 1024;
@@ -245,6 +250,7 @@ function isEntry(e: unknown): e is RegistryEntry {
     (r.start === undefined || typeof r.start === 'string') &&
     (r.lock === undefined || typeof r.lock === 'string') &&
     (r.inherited === undefined || typeof r.inherited === 'boolean') &&
+    (r.holder === undefined || (Number.isInteger(r.holder) && (r.holder as number) > 0)) &&
     (r.label === undefined || typeof r.label === 'string') &&
     (r.ns === undefined || (typeof r.ns === 'string' && /^\d+$/.test(r.ns))) &&
     (r.mark === undefined || r.mark === true)

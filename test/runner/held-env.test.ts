@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import { identityText, platform } from '../../platform';
 import { tryAcquire } from '../../src/lock/acquire';
 import { childEnv, HELD_ENV, nestedDecision, parseHeld } from '../../src/runner/held-env';
+import { ownStartTag } from '../../src/runner/process-identity';
+import { entryFileName } from '../../src/runner/registry';
 import { IS_WINDOWS } from '../support/paths';
 import { linkedDir, tmpDir } from '../support/procs';
 
@@ -177,6 +179,37 @@ describe("a nested runner decides from its ancestors' locks", function () {
     assert.equal(childEnv(path.join(dir, '.', 'pip.lock'), 'shared', {})[HELD_ENV], `shared:${me}::${canonical}`);
     assert.ok(path.isAbsolute(canonical));
     assert.equal(canonical, fold(path.join(fs.realpathSync.native(dir), 'pip.lock')));
+  });
+
+  it("exclusive inside an exclusive ancestor whose lock file was replaced: run under the ancestor's lock where its registry entry holds an earlier file exclusively, and only then", function () {
+    needAncestor.call(this);
+    // The file at the path is new and free (the ancestor's guard has not locked it yet): the probe cannot tell.
+    const [pid, start] = parent.split(':') as [string, string];
+    const ns = platform.pidNamespace?.();
+    const earlier = '1.2';
+    const cases: Array<[string, object, string]> = [
+      ['holding exclusive an earlier file', { pid: Number(pid), mode: 'exclusive', start, lock: earlier }, 'inherited'],
+      ['holding it shared', { pid: Number(pid), mode: 'shared', start, lock: earlier }, 'lock'],
+      ['waiting', { pid: Number(pid), mode: 'exclusive', start, state: 'waiting' }, 'lock'],
+      // The GN launcher names itself in PIPLOCK_HELD; its Node runner, another process, writes the entry.
+      [
+        "written by the launcher's runner",
+        { pid: process.pid, mode: 'exclusive', start: ownStartTag(), lock: earlier, holder: Number(pid) },
+        'inherited',
+      ],
+    ];
+    for (const [what, fields, action] of cases) {
+      const file = path.join(tmpDir(), 'pip.lock');
+      fs.writeFileSync(file, '');
+      const entry = { state: 'holding', command: ['pip'], since: Date.now(), ...(ns ? { ns } : {}), ...fields } as {
+        pid?: number;
+      } as { pid: number };
+      fs.mkdirSync(`${file}.d`);
+      fs.writeFileSync(path.join(`${file}.d`, entryFileName(entry.pid)), JSON.stringify(entry));
+      const line = `exclusive:${parent}:${earlier}:${platform.canonicalPath(file)}`;
+      const d = nestedDecision(file, 'exclusive', env(line));
+      assert.equal(d.action, action, `${what}: ${JSON.stringify(d)}`);
+    }
   });
 });
 
