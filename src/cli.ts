@@ -2,7 +2,16 @@
 import './compile-cache';
 import fs = require('node:fs');
 import type { Command, CommanderError } from 'commander';
-import { CANNOT_EXECUTE_STATUS, FAILURE_STATUS, osErrorLine, USAGE_STATUS, UsageError } from './base/errors';
+import {
+  BROKEN_PIPE_STATUS,
+  CANNOT_EXECUTE_STATUS,
+  FAILURE_STATUS,
+  osErrorLine,
+  StdoutClosed,
+  USAGE_STATUS,
+  UsageError,
+  writeStdout,
+} from './base/errors';
 import { errorLine } from './base/log';
 import type { LogFormat } from './base/log';
 import { describeOption, distance, durationValue, unknownOptions, wrap } from './base/options';
@@ -31,7 +40,7 @@ function fail(message: string, status: number): never {
 }
 
 function print(text: string): never {
-  fs.writeSync(1, text);
+  writeStdout(text);
   process.exit(0);
 }
 
@@ -297,7 +306,7 @@ export function build(onRun = startRun, onPythonRunner = startPythonRunner): Com
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
-      writeOut: (s) => void fs.writeSync(1, s),
+      writeOut: (s) => writeStdout(s),
       writeErr: (s) => void fs.writeSync(2, s),
       // Commander's messages start with "error: " and may add a hint on a second line; keep one line.
       outputError: (s, write) =>
@@ -520,8 +529,6 @@ export function commandLine(given: readonly string[]): string[] {
 /** The program: what `piplock ARGS` does. */
 export async function main(): Promise<void> {
   const given = process.argv.slice(2);
-  if (given.length === 2 && given.includes('--verbose') && (given.includes('--version') || given.includes('-V')))
-    print(diagnostics());
   const [leading, argv] = leadingLogFormat(given);
   const first = argv[0];
   const named = first !== undefined && COMMANDS.includes(first) ? first : undefined;
@@ -530,6 +537,8 @@ export async function main(): Promise<void> {
   const notUtf8 = argumentNotUtf8();
   if (notUtf8 !== undefined) fail(notUtf8, USAGE_STATUS);
   try {
+    if (given.length === 2 && given.includes('--verbose') && (given.includes('--version') || given.includes('-V')))
+      print(diagnostics());
     if (named === 'help') return await help(argv.slice(1));
     const typo = misspeltCommand(first);
     if (typo !== undefined) fail(typo, USAGE_STATUS);
@@ -541,15 +550,11 @@ export async function main(): Promise<void> {
   } catch (err) {
     if (commander && err instanceof commander.CommanderError)
       process.exit((err as CommanderError).exitCode === 0 ? 0 : USAGE_STATUS);
-    // The reader of a pipe has gone (`piplock --help | head -1`): end silently, with SIGPIPE's status, as other tools do.
-    const e = err as NodeJS.ErrnoException;
-    if (e?.code === 'EPIPE' && e.syscall === 'write' && e.path === undefined) process.exit(BROKEN_PIPE_STATUS);
+    // The reader of standard output has gone (`piplock --help | head -1`): silent, with SIGPIPE's status, as other tools.
+    if (err instanceof StdoutClosed) process.exit(BROKEN_PIPE_STATUS);
     fail(osErrorLine(err) ?? (err instanceof Error ? err.message : String(err)), FAILURE_STATUS);
   }
 }
-
-/** 128 + SIGPIPE (13): a shell's status for a program that SIGPIPE ended. */
-const BROKEN_PIPE_STATUS = 141;
 
 // Run as a program, not when a test loads it.
 if (require.main === module) void main();

@@ -4,6 +4,7 @@
  * The platform's own (LockError, DirectoryError) are defined below it, in
  * platform/errors.ts, and re-exported here: one vocabulary for src/.
  */
+import fs = require('node:fs');
 import type { LockMode } from '../../platform/types';
 import { formatDuration } from './duration';
 
@@ -19,6 +20,26 @@ export const FAILURE_STATUS = 1;
 /** Exit statuses of a command that could not be started, as the shell gives them. */
 export const NOT_FOUND_STATUS = 127;
 export const CANNOT_EXECUTE_STATUS = 126;
+/** 128 + SIGPIPE (13): a shell's status for a program that SIGPIPE ended, which piplock ends with where its reader went. */
+export const BROKEN_PIPE_STATUS = 141;
+
+/** Standard output's reader has gone (`piplock --help | head -1`): the CLI ends silently with BROKEN_PIPE_STATUS. */
+export class StdoutClosed extends Error {
+  constructor() {
+    super('the reader of standard output has gone');
+    this.name = 'StdoutClosed';
+  }
+}
+
+/** Writes piplock's own output; StdoutClosed where the reader has gone, any other error as it is. */
+export function writeStdout(text: string): void {
+  try {
+    fs.writeSync(1, text);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') throw new StdoutClosed();
+    throw err;
+  }
+}
 
 export class LockTimeoutError extends Error {
   constructor(

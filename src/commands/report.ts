@@ -1,7 +1,7 @@
 import fs = require('node:fs');
 import path = require('node:path');
 import { formatDuration, parseDuration } from '../base/duration';
-import { USAGE_STATUS, UsageError } from '../base/errors';
+import { USAGE_STATUS, UsageError, writeStdout } from '../base/errors';
 import { quoteCommand } from '../base/quote';
 import { quantile } from '../base/stats';
 import { describeErrno, sideDir } from '../../platform';
@@ -290,6 +290,6 @@ export async function execute(input: ReportInput): Promise<number> {
       return 1;
     }
   }
-  fs.writeSync(1, input.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  writeStdout(input.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return 0;
 }

@@ -1,4 +1,5 @@
 import fs = require('node:fs');
+import { BROKEN_PIPE_STATUS } from '../base/errors';
 import { formatDuration } from '../base/duration';
 import { quoteCommand } from '../base/quote';
 import { lockStatus, pidText, sameRunner } from '../runner/holders';
@@ -56,7 +57,7 @@ export function watch(lockfile: string, intervalMs: number): Promise<number> {
         // A reader that went away (`| head`) ends the view; anything else is one line.
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== 'EPIPE') fs.writeSync(2, `piplock: error: cannot write the view: ${code ?? String(err)}\n`);
-        stop(code === 'EPIPE' ? 0 : 1);
+        stop(code === 'EPIPE' ? BROKEN_PIPE_STATUS : 1);
         return false;
       }
     };

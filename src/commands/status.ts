@@ -2,7 +2,7 @@ import fs = require('node:fs');
 import { absolutePath } from '../../platform';
 import { formatDuration } from '../base/duration';
 import { quoteCommand } from '../base/quote';
-import { FAILURE_STATUS, LockError, USAGE_STATUS } from '../base/errors';
+import { FAILURE_STATUS, LockError, USAGE_STATUS, writeStdout } from '../base/errors';
 
 import { lockState, lockStatus } from '../runner/holders';
 
@@ -50,11 +50,11 @@ export async function execute({ lockfile, json, watchMs }: StatusInput): Promise
       state: state ?? (entries.some((e) => e.state === 'holding') ? 'held' : 'waited for'),
       entries: entries.map((e) => ({ ...e, since: e.since === undefined ? null : new Date(e.since).toISOString() })),
     };
-    fs.writeSync(1, `${JSON.stringify(out, null, 2)}\n`);
+    writeStdout(`${JSON.stringify(out, null, 2)}\n`);
     return missing ? FAILURE_STATUS : 0;
   }
   if (state === 'free') {
-    fs.writeSync(1, `${file}: free (no holders, no waiters)\n`);
+    writeStdout(`${file}: free (no holders, no waiters)\n`);
     return 0;
   }
   if (state === 'held') {
@@ -77,6 +77,6 @@ export async function execute({ lockfile, json, watchMs }: StatusInput): Promise
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
-  fs.writeSync(1, `${file}:\n${lines.join('\n')}\n`);
+  writeStdout(`${file}:\n${lines.join('\n')}\n`);
   return 0;
 }

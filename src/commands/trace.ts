@@ -1,7 +1,7 @@
 import fs = require('node:fs');
 import path = require('node:path');
 import { describeErrno } from '../../platform';
-import { UsageError } from '../base/errors';
+import { StdoutClosed, UsageError, writeStdout } from '../base/errors';
 import { noEventLog, parseSince, recordsSince, usage } from './report';
 import { place, shownName } from './timeline';
 
@@ -115,8 +115,9 @@ export async function execute(input: TraceInput): Promise<number> {
   const text = `${JSON.stringify(traceEvents(lockfile, records, origin))}\n`;
   try {
     if (input.output !== undefined) fs.writeFileSync(input.output, text);
-    else fs.writeSync(1, text);
+    else writeStdout(text);
   } catch (err) {
+    if (err instanceof StdoutClosed) throw err;
     const where = input.output === undefined ? 'stdout' : `'${input.output}'`;
     fs.writeSync(2, `piplock: error: cannot write ${where}: ${describeErrno((err as NodeJS.ErrnoException).code)}\n`);
     return 1;

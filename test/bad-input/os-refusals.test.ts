@@ -114,8 +114,19 @@ describe('what the OS refuses on the way: one line each, with the status it mean
 
   it('output to a pipe whose reader has gone (| head -1): silent, status 141 as after SIGPIPE', async function () {
     const lockfile = path.join(tmpDir(), 'pip.lock');
-    fs.writeFileSync(lockfile, '');
-    for (const args of [['status', lockfile], ['--version'], ['--help'], ['help', 'status']]) {
+    // One acquisition, so that report has an event log to print.
+    const once = await run(NODE, [CLI, '--lockfile', lockfile, '--', NODE, '-e', '0']);
+    assert.equal(once.status, 0, once.stderr);
+    for (const args of [
+      ['status', lockfile],
+      ['status', '--watch', '--interval', '50ms', lockfile],
+      ['report', lockfile],
+      ['--version'],
+      ['--version', '--verbose'],
+      ['--help'],
+      ['help', 'status'],
+      ['python-runner', '--help'],
+    ]) {
       const child = spawn(NODE, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       // Gone before piplock writes a byte: it cannot have started yet.
       child.stdout!.destroy();

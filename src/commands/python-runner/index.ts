@@ -1,5 +1,5 @@
 import fs = require('node:fs');
-import { USAGE_STATUS, UsageError } from '../../base/errors';
+import { USAGE_STATUS, UsageError, writeStdout } from '../../base/errors';
 import { createLogger, errorLine } from '../../base/log';
 import type { LogFormat } from '../../base/log';
 import { parseRunnerArgs, runnerHelp } from './args';
@@ -33,7 +33,7 @@ export async function execute(argv: readonly string[], format: LogFormat = 'text
     return USAGE_STATUS;
   }
   if (args === 'help') {
-    fs.writeSync(1, runnerHelp());
+    writeStdout(runnerHelp());
     return 0;
   }
   const resolved = {
