@@ -7,7 +7,8 @@ import { NODE } from './paths';
 export function phaseCommand(log: string, name: string, until: { go: string } | { ms: number }): string[] {
   const wait =
     'go' in until
-      ? `const t=setInterval(()=>{if(fs.existsSync(${JSON.stringify(until.go)})){clearInterval(t);end()}},20)`
+      ? // Ends too once the log is gone (the test's directory removed): a command whose test failed never outlives it.
+        `const t=setInterval(()=>{if(fs.existsSync(${JSON.stringify(until.go)})){clearInterval(t);end()}else if(!fs.existsSync(log))process.exit(0)},20)`
       : `setTimeout(end,${until.ms})`;
   const code = `const fs=require('fs');const log=${JSON.stringify(log)};fs.appendFileSync(log,${JSON.stringify(`${name}-start\n`)});
 function end(){fs.appendFileSync(log,${JSON.stringify(`${name}-end\n`)})}
