@@ -46,7 +46,7 @@ const writeShim = (hash) => {
 // createCachedData), which holds those too: a fifth fewer instructions for
 // the whole Node process of a GN action. The cache lives in Node's compile
 // cache directory (one per Node version, flags and user; on Node 20 and 22.1
-// to 22.7, which do not say where it is, piplock-VERSION-ARCH-UID in the same
+// to 22.7, which do not say where it is, piplock-VERSION-ARCH-FLAGS-UID in the same
 // place), named for the bundle's hash, size and time and for the kind of run,
 // and is written, as a file of its own renamed into place, at the end of the
 // first run of its kind that ends with status 0 and found none, or found it
@@ -67,7 +67,12 @@ function cacheDir() {
   if (mod.getCompileCacheDir) return mod.getCompileCacheDir();
   if (process.env.NODE_DISABLE_COMPILE_CACHE) return undefined;
   const base = process.env.NODE_COMPILE_CACHE || path.join(require("node:os").tmpdir(), "node-compile-cache");
-  return path.join(base, \`piplock-\${process.version}-\${process.arch}-\${process.getuid?.() ?? 0}\`);
+  // V8 rejects a cache made under other flags: one directory per set of them, as Node's own has.
+  let flags = 0x811c9dc5;
+  for (const c of process.execArgv.join("\\0") + "\\0" + (process.env.NODE_OPTIONS ?? ""))
+    flags = Math.imul(flags ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  const user = process.getuid?.() ?? 0;
+  return path.join(base, \`piplock-\${process.version}-\${process.arch}-\${flags.toString(16)}-\${user}\`);
 }
 
 // Another user may write here: others can, or a group that is not ours (a umask of 002 gives our own group).
