@@ -1,5 +1,5 @@
 import fs = require('node:fs');
-import { BROKEN_PIPE_STATUS } from '../base/errors';
+import { BROKEN_PIPE_STATUS, StdoutClosed, writeStdout } from '../base/errors';
 import { formatDuration } from '../base/duration';
 import { quoteCommand } from '../base/quote';
 import { lockStatus, pidText, sameRunner } from '../runner/holders';
@@ -51,13 +51,16 @@ export function watch(lockfile: string, intervalMs: number): Promise<number> {
     let timer: NodeJS.Timeout | undefined = undefined;
     const write = (text: string): boolean => {
       try {
-        fs.writeSync(1, text);
+        writeStdout(text);
         return true;
       } catch (err) {
         // A reader that went away (`| head`) ends the view; anything else is one line.
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'EPIPE') fs.writeSync(2, `piplock: error: cannot write the view: ${code ?? String(err)}\n`);
-        stop(code === 'EPIPE' ? BROKEN_PIPE_STATUS : 1);
+        const gone = err instanceof StdoutClosed;
+        if (!gone) {
+          const code = (err as NodeJS.ErrnoException).code;
+          fs.writeSync(2, `piplock: error: cannot write the view: ${code ?? String(err)}\n`);
+        }
+        stop(gone ? BROKEN_PIPE_STATUS : 1);
         return false;
       }
     };
